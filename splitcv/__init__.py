@@ -1,0 +1,23 @@
+"""splitcv: leak-free, parallel cross-validation for Spark ML."""
+
+from splitcv.splitters import (
+    BlockedKFoldSplitter,
+    ExpandingWindowSplitter,
+    FoldInfo,
+    FoldSplitter,
+    KFoldSplitter,
+    SlidingWindowSplitter,
+    format_folds,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FoldSplitter",
+    "FoldInfo",
+    "format_folds",
+    "KFoldSplitter",
+    "ExpandingWindowSplitter",
+    "SlidingWindowSplitter",
+    "BlockedKFoldSplitter",
+]

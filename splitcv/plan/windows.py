@@ -1,0 +1,152 @@
+"""Forward-chaining windows: one planner for expanding and sliding training windows.
+
+Each fold has a cut-off ``c``. Validation is ``[c, c + horizon)``; training is every time point
+that clears ``gap`` before ``c`` (:func:`~splitcv.plan.axis.clears_gap`), and for a sliding window
+only those within ``windowSize`` of that edge. Where the cut-offs sit:
+
+* with ``initialWindow``, the first training window is ``initialWindow`` long and cut-offs march
+  forward by ``step``; a last window that runs past the data is dropped unless ``keep_partial``;
+* without it, cut-offs are laid back from the end of the data by ``step`` so that the last
+  validation window ends with the data (scikit-learn's ``TimeSeriesSplit`` convention), for as
+  long as at least one time point is left to train on.
+
+``numFolds`` keeps the last ``numFolds`` folds. On a calendar axis, a window that holds no time
+point on one side (a hole in irregular data) is skipped rather than yielded empty.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional, Union
+
+from splitcv.durations import Duration
+from splitcv.plan.axis import CountScale, Scale, count_clear_before
+from splitcv.plan.folds import Fold
+
+__all__ = ["plan_windows", "count_window_folds"]
+
+SizeLike = Union[int, Duration]
+
+
+def _cutoffs(
+    scale: Scale,
+    horizon: SizeLike,
+    step: SizeLike,
+    gap: SizeLike,
+    initial_window: Optional[SizeLike],
+    keep_partial: bool,
+) -> Iterator[tuple[int, int]]:
+    """Yield ``(cut-off, validation end)`` positions in time order."""
+    if initial_window is not None:
+        first = scale.shift(scale.shift(scale.origin, initial_window), gap)
+        i = 0
+        while True:
+            cut = scale.shift(first, step, i)
+            stop = scale.shift(cut, horizon)
+            if cut >= scale.end or (stop > scale.end and not keep_partial):
+                return
+            yield cut, stop
+            i += 1
+    backwards = []
+    j = 0
+    while True:
+        stop = scale.shift(scale.end, step, -j)
+        cut = scale.shift(stop, horizon, -1)
+        if count_clear_before(scale, cut, gap) == 0:
+            break
+        backwards.append((cut, stop))
+        j += 1
+    yield from reversed(backwards)
+
+
+def _settle_count(available: int, num_folds: Optional[int], context: str) -> int:
+    if num_folds is not None and available < num_folds:
+        raise ValueError(
+            f"numFolds={num_folds} asks for more folds than the data holds: {context} give "
+            f"{available}. Lower numFolds, horizon, step, gap or initialWindow, or use more data."
+        )
+    if available == 0:
+        raise ValueError(
+            f"these parameters make no fold: {context} leave no validation window with data to "
+            "train on before it. Lower horizon, gap or initialWindow, or use more data."
+        )
+    return available if num_folds is None else num_folds
+
+
+def _context(scale: Scale, horizon: SizeLike, step: SizeLike, gap: SizeLike, initial_window: Optional[SizeLike]) -> str:
+    parts = [f"horizon={scale.describe_size(horizon)}", f"step={scale.describe_size(step)}", f"gap={scale.describe_size(gap)}"]
+    if initial_window is not None:
+        parts.append(f"initialWindow={scale.describe_size(initial_window)}")
+    return f"{scale.n} distinct time points with {', '.join(parts)}"
+
+
+def plan_windows(
+    scale: Scale,
+    *,
+    horizon: SizeLike,
+    step: Optional[SizeLike] = None,
+    gap: SizeLike = 0,
+    initial_window: Optional[SizeLike] = None,
+    window_size: Optional[SizeLike] = None,
+    num_folds: Optional[int] = None,
+    keep_partial: bool = False,
+) -> list[Fold]:
+    """Plan forward-chaining folds; ``window_size=None`` is an expanding window.
+
+    >>> from splitcv.plan import CountScale
+    >>> [f.train for f in plan_windows(CountScale(6), horizon=1, num_folds=3)]
+    [((0, 3),), ((0, 4),), ((0, 5),)]
+    >>> [f.validation for f in plan_windows(CountScale(6), horizon=2, window_size=2, gap=1)]
+    [(2, 4), (4, 6)]
+    """
+    step = horizon if step is None else step
+    folds = []
+    for cut, stop in _cutoffs(scale, horizon, step, gap, initial_window, keep_partial):
+        train_stop = count_clear_before(scale, cut, gap)
+        train_start = 0 if window_size is None else count_clear_before(scale, cut, _plus(gap, window_size))
+        validation = (scale.first_at_or_after(cut), scale.first_at_or_after(stop))
+        if train_start < train_stop and validation[0] < validation[1]:
+            folds.append(Fold(((train_start, train_stop),), validation))
+    keep = _settle_count(len(folds), num_folds, _context(scale, horizon, step, gap, initial_window))
+    return folds[len(folds) - keep :]
+
+
+def _plus(a: SizeLike, b: SizeLike) -> SizeLike:
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    if isinstance(a, int) and a == 0:
+        return b
+    if isinstance(b, int) and b == 0:
+        return a
+    if isinstance(a, Duration) and isinstance(b, Duration):
+        return a + b
+    raise TypeError(f"cannot add the count and the duration {a!r} + {b!r}")
+
+
+def count_window_folds(
+    n: int,
+    *,
+    horizon: int,
+    step: Optional[int] = None,
+    gap: int = 0,
+    initial_window: Optional[int] = None,
+    num_folds: Optional[int] = None,
+    keep_partial: bool = False,
+) -> int:
+    """The number of folds :func:`plan_windows` makes on ``n`` time points, by arithmetic alone.
+
+    The sliding window's size never changes the count: a sliding window always keeps the time
+    point just before its gap.
+
+    >>> count_window_folds(100, horizon=7)
+    14
+    >>> count_window_folds(100, horizon=7, initial_window=30, keep_partial=True)
+    10
+    """
+    step = horizon if step is None else step
+    if initial_window is None:
+        room = n - horizon - gap - 1
+    else:
+        last_cut = n - 1 if keep_partial else n - horizon
+        room = last_cut - (initial_window + gap)
+    available = room // step + 1 if room >= 0 else 0
+    return _settle_count(available, num_folds, _context(CountScale(n), horizon, step, gap, initial_window))

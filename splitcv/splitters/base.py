@@ -1,0 +1,204 @@
+"""The FoldSplitter base: one small method to override, everything else supplied.
+
+A subclass yields, per fold, a pair of boolean Column conditions (training, validation) from
+``_fold_conditions``. The base turns them into ``split`` (filters over the input), ``describe``
+(row counts and time ranges per fold, in one aggregate job) and checks that no fold is empty and
+no row is on both sides, naming the fold that is not.
+"""
+
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Sequence
+
+from pyspark.ml.param import Params
+from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+__all__ = ["FoldSplitter", "FoldInfo", "FoldSet", "measure_folds", "format_folds"]
+
+
+@dataclass(frozen=True)
+class FoldInfo:
+    """One fold as ``describe`` reports it. Time bounds are the first and last time values present
+    on each side (``None`` for splitters without a time column)."""
+
+    fold: int
+    train_rows: int
+    validation_rows: int
+    train_start: Any = None
+    train_end: Any = None
+    validation_start: Any = None
+    validation_end: Any = None
+
+
+@dataclass
+class FoldSet:
+    """What a splitter prepared for one dataset: conditions, and descriptions when they came free."""
+
+    conditions: list[tuple[Column, Column]]
+    infos: Optional[list[FoldInfo]] = None
+
+
+class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metaclass=ABCMeta):
+    """Base class of every splitter: override :meth:`_fold_conditions`.
+
+    Examples
+    --------
+    A splitter that validates on each year after the first and trains on the years before it:
+
+    >>> from pyspark.sql import functions as F
+    >>> class YearSplitter(FoldSplitter):
+    ...     forwardChaining = True
+    ...     timeCol = "year"
+    ...     def _fold_conditions(self, dataset):
+    ...         years = sorted(r[0] for r in dataset.select("year").distinct().collect())
+    ...         for year in years[1:]:
+    ...             yield F.col("year") < year, F.col("year") == year
+    >>> df = spark.createDataFrame([(y, float(y)) for y in (2020, 2020, 2021, 2022)], ["year", "x"])
+    >>> [(t.count(), v.count()) for t, v in YearSplitter().split(df)]
+    [(2, 1), (3, 1)]
+    """
+
+    #: True when every training row of a fold precedes its validation rows in time. The auditor
+    #: (:func:`splitcv.testing.audit_splitter`) then checks that on the real folds.
+    forwardChaining: bool = False
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def _set(self, **kwargs: Any) -> "FoldSplitter":
+        """Set Params, reporting a bad value with the Param's name; ``None`` unsets a Param."""
+        for name, value in kwargs.items():
+            if value is None:
+                self.clear(self.getParam(name))
+                continue
+            try:
+                super()._set(**{name: value})
+            except TypeError as error:
+                reason = error.__context__ or error
+                raise TypeError(f"{type(self).__name__}: {name}={value!r} is not valid: {reason}") from None
+            except ValueError as error:
+                raise ValueError(f"{type(self).__name__}: {name}={value!r} is not valid: {error}") from None
+        return self
+
+    # -- the extension point -------------------------------------------------------------------
+    @abstractmethod
+    def _fold_conditions(self, dataset: DataFrame) -> Iterable[tuple[Column, Column]]:
+        """Yield ``(training, validation)`` boolean Columns, one pair per fold, in time order."""
+
+    # -- hooks built-in splitters use; a custom splitter may ignore them ------------------------
+    def _check_params(self) -> None:
+        """Raise on parameter values that are wrong whatever the data."""
+
+    def _check_schema(self, dataset: DataFrame) -> None:
+        """Raise on parameters that do not fit this dataset's schema (no Spark job may run)."""
+
+    def _fold_set(self, dataset: DataFrame) -> FoldSet:
+        return FoldSet(list(self._fold_conditions(dataset)))
+
+    def _time_column(self) -> Optional[str]:
+        """The column ``describe`` reports time ranges of: a ``timeCol`` Param or attribute."""
+        if self.hasParam("timeCol"):
+            return self.getOrDefault("timeCol") if self.isDefined("timeCol") else None
+        value = getattr(self, "timeCol", None)
+        return value if isinstance(value, str) else None
+
+    # -- public API ----------------------------------------------------------------------------
+    def check(self, dataset: Optional[DataFrame] = None) -> None:
+        """Validate the parameters (and, given a dataset, that they fit its schema) without
+        running a Spark job. ``split`` and the validator call this first."""
+        self._check_params()
+        if dataset is not None:
+            self._check_schema(dataset)
+
+    def prepare(self, dataset: DataFrame) -> FoldSet:
+        """Check, then build the folds' conditions (and their descriptions where they come free)."""
+        self.check(dataset)
+        folds = self._fold_set(dataset)
+        if not folds.conditions:
+            raise ValueError(f"{type(self).__name__} made no fold on this dataset; check its parameters")
+        return folds
+
+    def split(self, dataset: DataFrame) -> list[tuple[DataFrame, DataFrame]]:
+        """The folds as ``(train, validation)`` DataFrames, filters over ``dataset``."""
+        return [(dataset.filter(t), dataset.filter(v)) for t, v in self.prepare(dataset).conditions]
+
+    def describe(self, dataset: DataFrame) -> list[FoldInfo]:
+        """One :class:`FoldInfo` per fold; raises if a fold is empty on one side or overlaps."""
+        folds = self.prepare(dataset)
+        if folds.infos is not None:
+            return folds.infos
+        return measure_folds(dataset, folds.conditions, self._time_column())
+
+    def getNumFolds(self, dataset: Optional[DataFrame] = None) -> int:
+        """The number of folds: from the parameters where they fix it, else from ``dataset``."""
+        if dataset is None:
+            if self.hasParam("numFolds") and self.isDefined(self.getParam("numFolds")):
+                return self.getOrDefault(self.getParam("numFolds"))
+            raise ValueError(
+                f"{type(self).__name__}'s number of folds depends on the data: call getNumFolds(dataset)"
+                + (" or set numFolds" if self.hasParam("numFolds") else "")
+            )
+        return len(self.prepare(dataset).conditions)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{p.name}={v!r}" for p, v in self.extractParamMap().items())
+        return f"{type(self).__name__}({params})"
+
+
+def measure_folds(
+    dataset: DataFrame, conditions: Sequence[tuple[Column, Column]], time_col: Optional[str] = None
+) -> list[FoldInfo]:
+    """Count each fold's rows (and time ranges) in a single aggregate job, then check them."""
+    aggregates = []
+    for train, validation in conditions:
+        aggregates += [F.count_if(train), F.count_if(validation), F.count_if(train & validation)]
+        if time_col is not None:
+            t = F.col(time_col)
+            aggregates += [
+                F.min(F.when(train, t)),
+                F.max(F.when(train, t)),
+                F.min(F.when(validation, t)),
+                F.max(F.when(validation, t)),
+            ]
+    row = dataset.agg(*aggregates).first()
+    width = 7 if time_col is not None else 3
+    infos = []
+    for index in range(len(conditions)):
+        values = list(row[index * width : (index + 1) * width])
+        train_rows, validation_rows, both = values[:3]
+        check_fold(index, train_rows, validation_rows, both)
+        infos.append(FoldInfo(index, train_rows, validation_rows, *values[3:]))
+    return infos
+
+
+def check_fold(index: int, train_rows: int, validation_rows: int, both: int = 0) -> None:
+    """The invariant every fold keeps: rows on both sides, and none on both at once."""
+    if train_rows == 0 or validation_rows == 0:
+        side = "training" if train_rows == 0 else "validation"
+        raise ValueError(
+            f"fold {index} has no {side} rows ({train_rows} training, {validation_rows} validation); "
+            "the data is too small or too sparse for these parameters"
+        )
+    if both:
+        raise ValueError(f"fold {index} puts {both} rows in both training and validation; they must be disjoint")
+
+
+def format_folds(infos: Sequence[FoldInfo]) -> str:
+    """A fixed-width table of fold descriptions, for printing."""
+    header = ("fold", "train rows", "train from", "train to", "valid rows", "valid from", "valid to")
+    rows = [
+        (i.fold, i.train_rows, i.train_start, i.train_end, i.validation_rows, i.validation_start, i.validation_end)
+        for i in infos
+    ]
+    cells = [tuple("" if v is None else _short(v) for v in r) for r in [header, *rows]]
+    widths = [max(len(c[k]) for c in cells) for k in range(len(header))]
+    return "\n".join("  ".join(c[k].rjust(widths[k]) for k in range(len(header))) for c in cells)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text[:19] if hasattr(value, "hour") else text

@@ -1,0 +1,99 @@
+"""Random k-fold (seeded, stable across processes and partitionings) or folds from a column."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pyspark import keyword_only
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from splitcv.plan import CountScale, plan_blocked
+from splitcv.splitters.base import FoldSet, FoldSplitter, check_fold
+from splitcv.splitters.params import HasFoldCol, HasNumFolds, HasSeedFixed
+from splitcv.splitters.render import plan_infos, render_folds, summarize
+
+__all__ = ["KFoldSplitter", "DEFAULT_SEED"]
+
+#: The default seed: a constant, so the same data gives the same folds in every process.
+DEFAULT_SEED = 42
+
+_INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
+# Spark cannot hash map columns; rows that differ only there share a fold.
+_UNHASHABLE = (T.MapType,)
+
+
+class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
+    """K-fold cross-validation: each fold is the validation set once, training is the rest.
+
+    A row's fold is ``xxhash64(seed, row) mod numFolds``: a function of the row's content, so
+    training and validation are disjoint and cover the data exactly even when the input is
+    recomputed differently (another partitioning, another order), and the same seed gives the same
+    folds in every process. Identical rows always share a fold, which keeps duplicates from
+    leaking between training and validation. With ``foldCol``, the folds are that column's values
+    ``0..numFolds-1`` instead.
+
+    Examples
+    --------
+    >>> df = spark.createDataFrame([(i, i % 3) for i in range(30)], ["x", "f"])
+    >>> [(i.train_rows, i.validation_rows) for i in KFoldSplitter(numFolds=3, foldCol="f").describe(df)]
+    [(20, 10), (20, 10), (20, 10)]
+    >>> sum(v.count() for _, v in KFoldSplitter(numFolds=3).split(df))
+    30
+    """
+
+    @keyword_only
+    def __init__(self, *, numFolds: int = 3, seed: int = DEFAULT_SEED, foldCol: Optional[str] = None) -> None:
+        super().__init__()
+        self._setDefault(numFolds=3, seed=DEFAULT_SEED)
+        self._set(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(
+        self, *, numFolds: int = 3, seed: int = DEFAULT_SEED, foldCol: Optional[str] = None
+    ) -> "KFoldSplitter":
+        return self._set(**self._input_kwargs)
+
+    def _check_schema(self, dataset: DataFrame) -> None:
+        self._fold_expr(dataset)
+
+    def _fold_expr(self, dataset: DataFrame) -> Column:
+        fields = {f.name: f.dataType for f in dataset.schema.fields}
+        fold_col = self.getFoldCol()
+        if fold_col is not None:
+            if fold_col not in fields:
+                raise ValueError(f"foldCol={fold_col!r} is not a column of the dataset; its columns are {sorted(fields)}")
+            if not isinstance(fields[fold_col], _INTEGRAL):
+                raise TypeError(
+                    f"foldCol={fold_col!r} has type {fields[fold_col].simpleString()}; it must hold integer "
+                    f"fold numbers 0..{self.getOrDefault(self.numFolds) - 1}"
+                )
+            return F.col(fold_col)
+        hashable = [F.col(name) for name, t in fields.items() if not isinstance(t, _UNHASHABLE)]
+        if not hashable:
+            raise TypeError("KFoldSplitter draws folds from the rows' content, but every column is a map; set foldCol")
+        return F.pmod(F.xxhash64(F.lit(self.getSeed()), *hashable), F.lit(self.getOrDefault(self.numFolds)))
+
+    def _fold_set(self, dataset: DataFrame) -> FoldSet:
+        k = self.getOrDefault(self.numFolds)
+        expr = self._fold_expr(dataset)
+        fold_col = self.getFoldCol()
+        values, counts = summarize(dataset, expr, "foldCol", fold_col or "<random fold>")
+        outside = [v for v in values if not 0 <= v < k]
+        if outside:
+            raise ValueError(
+                f"foldCol={fold_col!r} holds {outside[:5]}{'...' if len(outside) > 5 else ''}, outside "
+                f"0..{k - 1}; with numFolds={k} every row's fold must be one of 0..{k - 1}"
+            )
+        by_fold = dict(zip(values, counts))
+        total = sum(counts)
+        for fold in range(k):
+            check_fold(fold, total - by_fold.get(fold, 0), by_fold.get(fold, 0))
+        points = list(range(k))
+        folds = plan_blocked(CountScale(k), k)
+        conditions = render_folds(expr, points, folds, F.lit)
+        return FoldSet(conditions, plan_infos(folds, points, [by_fold[f] for f in points], None))
+
+    def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
+        return self._fold_set(dataset).conditions

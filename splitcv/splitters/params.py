@@ -1,0 +1,217 @@
+"""Splitter Params, declared once each with a type converter that validates as it converts.
+
+A converter error names the value and what would work; pyspark prefixes it with the Param's name
+('Invalid param value given for param "horizon"'), so every bad value is reported at ``set`` time,
+long before a Spark job runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Union
+
+from pyspark.ml.param import Param, Params, TypeConverters
+
+from splitcv.durations import parse_duration
+
+__all__ = [
+    "HasTimeCol",
+    "HasNumFolds",
+    "HasOptionalNumFolds",
+    "HasGap",
+    "HasWindowParams",
+    "HasWindowSize",
+    "HasSeedFixed",
+    "HasFoldCol",
+    "to_size",
+]
+
+
+def _to_whole(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"{value!r} is a bool; give a whole number")
+    return TypeConverters.toInt(value)
+
+
+def to_size(minimum: int) -> Callable[[Any], Union[int, str]]:
+    """A converter for window sizes: a whole number of time points >= ``minimum``, or a duration."""
+
+    def convert(value: Any) -> Union[int, str]:
+        if isinstance(value, str):
+            duration = parse_duration(value, "")
+            if duration.is_zero and minimum > 0:
+                raise ValueError(f"{value!r} is an empty duration; give a positive one such as '7 days'")
+            return value.strip()
+        try:
+            number = _to_whole(value)
+        except TypeError:
+            raise TypeError(
+                f"{value!r} is neither a whole number of time points nor a duration string such as '7 days'"
+            ) from None
+        if number < minimum:
+            raise ValueError(f"{number} is too small; give a whole number >= {minimum} or a duration such as '7 days'")
+        return number
+
+    return convert
+
+
+def _to_positive_count(minimum: int) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        number = _to_whole(value)
+        if number < minimum:
+            raise ValueError(f"{number} is too small; give a whole number >= {minimum}")
+        return number
+
+    return convert
+
+
+def _to_column_name(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{value!r} is not a column name; give the name of a column as a string")
+    return value
+
+
+class HasTimeCol(Params):
+    timeCol: "Param[str]" = Param(
+        Params._dummy(),
+        "timeCol",
+        "the time/order column: integers (time points), DATE or TIMESTAMP",
+        typeConverter=_to_column_name,
+    )
+
+    def getTimeCol(self) -> str:
+        return self.getOrDefault(self.timeCol)
+
+    def setTimeCol(self, value: str) -> "HasTimeCol":
+        return self._set(timeCol=value)
+
+
+class HasNumFolds(Params):
+    numFolds: "Param[int]" = Param(
+        Params._dummy(), "numFolds", "number of folds (>= 2)", typeConverter=_to_positive_count(2)
+    )
+
+    def setNumFolds(self, value: int) -> "HasNumFolds":
+        return self._set(numFolds=value)
+
+
+class HasOptionalNumFolds(Params):
+    numFolds: "Param[int]" = Param(
+        Params._dummy(),
+        "numFolds",
+        "keep only the last numFolds windows (>= 1); unset keeps every window the data allows",
+        typeConverter=_to_positive_count(1),
+    )
+
+    def setNumFolds(self, value: Optional[int]) -> "HasOptionalNumFolds":
+        return self._set(numFolds=value)
+
+
+class HasGap(Params):
+    gap: "Param[Union[int, str]]" = Param(
+        Params._dummy(),
+        "gap",
+        "time left out between training and validation: time points (>= 0) or a duration ('7 days')",
+        typeConverter=to_size(0),
+    )
+
+    def getGap(self) -> Union[int, str]:
+        return self.getOrDefault(self.gap)
+
+    def setGap(self, value: Union[int, str]) -> "HasGap":
+        return self._set(gap=value)
+
+
+class HasWindowParams(HasGap):
+    horizon: "Param[Union[int, str]]" = Param(
+        Params._dummy(),
+        "horizon",
+        "length of each validation window: time points (>= 1) or a duration ('1 month')",
+        typeConverter=to_size(1),
+    )
+    step: "Param[Union[int, str]]" = Param(
+        Params._dummy(),
+        "step",
+        "how far each next fold moves the cut-off (default: horizon)",
+        typeConverter=to_size(1),
+    )
+    initialWindow: "Param[Union[int, str]]" = Param(
+        Params._dummy(),
+        "initialWindow",
+        "length of the first training window; unset lays the windows back from the end of the data",
+        typeConverter=to_size(1),
+    )
+    keepPartialWindow: "Param[bool]" = Param(
+        Params._dummy(),
+        "keepPartialWindow",
+        "keep a last validation window that the data ends before it is horizon long",
+        typeConverter=TypeConverters.toBoolean,
+    )
+
+    def getHorizon(self) -> Union[int, str]:
+        return self.getOrDefault(self.horizon)
+
+    def setHorizon(self, value: Union[int, str]) -> "HasWindowParams":
+        return self._set(horizon=value)
+
+    def getStep(self) -> Union[int, str]:
+        """The step; defaults to the horizon."""
+        return self.getOrDefault(self.step) if self.isDefined(self.step) else self.getHorizon()
+
+    def setStep(self, value: Union[int, str]) -> "HasWindowParams":
+        return self._set(step=value)
+
+    def getInitialWindow(self) -> Optional[Union[int, str]]:
+        return self.getOrDefault(self.initialWindow) if self.isDefined(self.initialWindow) else None
+
+    def setInitialWindow(self, value: Union[int, str]) -> "HasWindowParams":
+        return self._set(initialWindow=value)
+
+    def getKeepPartialWindow(self) -> bool:
+        return self.getOrDefault(self.keepPartialWindow)
+
+    def setKeepPartialWindow(self, value: bool) -> "HasWindowParams":
+        return self._set(keepPartialWindow=value)
+
+
+class HasWindowSize(Params):
+    windowSize: "Param[Union[int, str]]" = Param(
+        Params._dummy(),
+        "windowSize",
+        "length of the sliding training window: time points (>= 1) or a duration ('52 weeks')",
+        typeConverter=to_size(1),
+    )
+
+    def getWindowSize(self) -> Union[int, str]:
+        return self.getOrDefault(self.windowSize)
+
+    def setWindowSize(self, value: Union[int, str]) -> "HasWindowSize":
+        return self._set(windowSize=value)
+
+
+class HasSeedFixed(Params):
+    """A seed whose default is the same in every process (pyspark's default hashes a class name)."""
+
+    seed: "Param[int]" = Param(
+        Params._dummy(), "seed", "seed for the random fold assignment", typeConverter=_to_whole
+    )
+
+    def getSeed(self) -> int:
+        return self.getOrDefault(self.seed)
+
+    def setSeed(self, value: int) -> "HasSeedFixed":
+        return self._set(seed=value)
+
+
+class HasFoldCol(Params):
+    foldCol: "Param[str]" = Param(
+        Params._dummy(),
+        "foldCol",
+        "optional integer column holding each row's fold, 0..numFolds-1; unset draws folds at random",
+        typeConverter=_to_column_name,
+    )
+
+    def getFoldCol(self) -> Optional[str]:
+        return self.getOrDefault(self.foldCol) if self.isDefined(self.foldCol) else None
+
+    def setFoldCol(self, value: str) -> "HasFoldCol":
+        return self._set(foldCol=value)

@@ -1,0 +1,149 @@
+"""What the time-based splitters share: the time column's kind, size units, summary and rendering."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, parse_duration
+from splitcv.plan import CalendarScale, CountScale, Fold, Scale
+from splitcv.splitters.base import FoldSet, FoldSplitter
+from splitcv.splitters.params import HasTimeCol
+from splitcv.splitters.render import plan_infos, render_folds, summarize
+
+__all__ = ["TimeKind", "time_kind", "resolve_sizes", "TimeAxisSplitter"]
+
+_INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
+
+
+@dataclass(frozen=True)
+class TimeKind:
+    """How a time column becomes integer time points and back."""
+
+    name: str
+    column: str
+    as_points: Callable[[Column], Column]
+    literal: Callable[[int], Column]
+    calendar: Optional[Calendar] = field(default=None)
+
+    def to_python(self, point: int) -> Any:
+        return point if self.calendar is None else self.calendar.to_python(point)
+
+
+def time_kind(dataset: DataFrame, column: str, param: str = "timeCol") -> TimeKind:
+    """Classify ``column`` from the schema alone (no Spark job)."""
+    fields = {f.name: f for f in dataset.schema.fields}
+    if column not in fields:
+        raise ValueError(
+            f"{param}={column!r} is not a column of the dataset; its columns are {sorted(fields)}"
+        )
+    data_type = fields[column].dataType
+    if isinstance(data_type, _INTEGRAL):
+        return TimeKind("integer", column, lambda c: c.cast("long"), lambda p: F.lit(p))
+    if isinstance(data_type, T.DateType):
+        calendar = DateCalendar()
+        return TimeKind("date", column, F.unix_date, lambda p: F.lit(calendar.to_python(p)), calendar)
+    if isinstance(data_type, T.TimestampType):
+        zone = dataset.sparkSession.conf.get("spark.sql.session.timeZone") or "UTC"
+        return TimeKind(
+            "timestamp", column, F.unix_micros, lambda p: F.timestamp_micros(F.lit(p)), TimestampCalendar(zone)
+        )
+    hint = ""
+    if isinstance(data_type, T.TimestampNTZType):
+        hint = f" (cast it: dataset.withColumn({column!r}, F.col({column!r}).cast('timestamp')))"
+    raise TypeError(
+        f"{param}={column!r} has type {data_type.simpleString()}, which is not a time/order column; "
+        f"use an integer, DATE or TIMESTAMP column{hint}"
+    )
+
+
+def resolve_sizes(kind: TimeKind, sizes: dict[str, Union[int, str, None]]) -> tuple[dict[str, Any], bool]:
+    """Turn the size Params into ints (counts of time points) or Durations, all of one kind.
+
+    Returns the resolved sizes and whether they are calendar durations. A zero gap fits either.
+    """
+    given = {k: v for k, v in sizes.items() if v is not None}
+    durations = {k: v for k, v in given.items() if isinstance(v, str)}
+    counts = {k: v for k, v in given.items() if not isinstance(v, str) and v != 0}
+    if durations and kind.calendar is None:
+        name, value = next(iter(durations.items()))
+        raise ValueError(
+            f"{name}={value!r} is a calendar duration, but timeCol={kind.column!r} holds integers; give "
+            f"a whole number of time points instead, or split on a DATE or TIMESTAMP column"
+        )
+    if durations and counts:
+        (dname, dvalue), (cname, cvalue) = next(iter(durations.items())), next(iter(counts.items()))
+        raise ValueError(
+            f"{cname}={cvalue!r} counts time points but {dname}={dvalue!r} is a calendar duration; "
+            "give every size the same way (all counts, or all durations such as '7 days')"
+        )
+    if not durations:
+        return {k: v for k, v in sizes.items()}, False
+    resolved: dict[str, Any] = {}
+    for name, value in sizes.items():
+        if value is None:
+            resolved[name] = None
+        elif isinstance(value, str):
+            duration = parse_duration(value, name)
+            if kind.name == "date" and duration.micros:
+                raise ValueError(
+                    f"{name}={value!r} is finer than a day, but timeCol={kind.column!r} is a DATE column; "
+                    "use days, weeks, months or years"
+                )
+            resolved[name] = duration
+        else:  # a zero gap
+            resolved[name] = ZERO
+    return resolved, True
+
+
+class TimeAxisSplitter(FoldSplitter, HasTimeCol):
+    """A splitter that plans on the distinct values of ``timeCol`` (one summary job)."""
+
+    @abstractmethod
+    def _sizes(self) -> dict[str, Union[int, str, None]]:
+        """The size Params by name: counts, duration strings or None."""
+
+    @abstractmethod
+    def _plan(self, scale: Scale, sizes: dict[str, Any]) -> list[Fold]:
+        """Plan folds on ``scale`` with resolved ``sizes``."""
+
+    def _check_params(self) -> None:
+        if not self.isDefined(self.timeCol) or self.getOrDefault(self.timeCol) is None:
+            raise ValueError(
+                f"{type(self).__name__} needs timeCol, the name of the time/order column: "
+                f"{type(self).__name__}(timeCol='date', ...)"
+            )
+
+    def _check_schema(self, dataset: DataFrame) -> None:
+        resolve_sizes(time_kind(dataset, self.getTimeCol()), self._sizes())
+
+    def plan(self, dataset: DataFrame) -> tuple[list[Any], list[int], list[Fold]]:
+        """The plan behind the folds: the distinct time values (as Python values), their row counts,
+        and each fold's index ranges into them. One Spark job."""
+        self.check(dataset)
+        kind, points, counts, folds = self._plan_dataset(dataset)
+        return [kind.to_python(p) for p in points], counts, folds
+
+    def _plan_dataset(self, dataset: DataFrame) -> tuple[TimeKind, list[int], list[int], list[Fold]]:
+        kind = time_kind(dataset, self.getTimeCol())
+        sizes, calendar = resolve_sizes(kind, self._sizes())
+        points, counts = summarize(dataset, kind.as_points(F.col(kind.column)), "timeCol", kind.column)
+        if not points:
+            raise ValueError(f"the dataset is empty: {type(self).__name__} has no time points to split")
+        scale: Scale = CalendarScale(points, kind.calendar) if calendar else CountScale(len(points))
+        return kind, points, counts, self._plan(scale, sizes)
+
+    def _fold_set(self, dataset: DataFrame) -> FoldSet:
+        kind, points, counts, folds = self._plan_dataset(dataset)
+        conditions = render_folds(F.col(kind.column), points, folds, kind.literal)
+        return FoldSet(conditions, plan_infos(folds, points, counts, kind.to_python))
+
+    def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
+        return self._fold_set(dataset).conditions
+
+

@@ -1,0 +1,178 @@
+"""Forward-chaining splitters: expanding and sliding training windows."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+from pyspark import keyword_only
+from pyspark.sql import DataFrame
+
+from splitcv.plan import Fold, Scale, count_window_folds, plan_windows
+from splitcv.splitters.params import HasOptionalNumFolds, HasWindowParams, HasWindowSize
+from splitcv.splitters.timeaxis import TimeAxisSplitter, resolve_sizes, time_kind
+
+__all__ = ["ExpandingWindowSplitter", "SlidingWindowSplitter"]
+
+Size = Union[int, str]
+
+
+class _WindowSplitter(TimeAxisSplitter, HasWindowParams, HasOptionalNumFolds):
+    forwardChaining = True
+
+    def _window_size(self) -> Optional[Size]:
+        return None
+
+    def _sizes(self) -> dict[str, Optional[Size]]:
+        return {
+            "horizon": self.getHorizon(),
+            "step": self.getStep(),
+            "gap": self.getGap(),
+            "initialWindow": self.getInitialWindow(),
+            "windowSize": self._window_size(),
+        }
+
+    def _num_folds(self) -> Optional[int]:
+        return self.getOrDefault(self.numFolds) if self.isDefined(self.numFolds) else None
+
+    def _plan(self, scale: Scale, sizes: dict[str, Any]) -> list[Fold]:
+        return plan_windows(
+            scale,
+            horizon=sizes["horizon"],
+            step=sizes["step"],
+            gap=sizes["gap"],
+            initial_window=sizes["initialWindow"],
+            window_size=sizes["windowSize"],
+            num_folds=self._num_folds(),
+            keep_partial=self.getKeepPartialWindow(),
+        )
+
+    def getNumFolds(self, dataset: Optional[DataFrame] = None) -> int:
+        """``numFolds`` when set and no dataset is given; otherwise the folds ``dataset`` yields.
+
+        With sizes counted in time points the count is arithmetic on the number of distinct time
+        values (one Spark job), not a run of the planner.
+        """
+        if dataset is None:
+            return super().getNumFolds()
+        self.check(dataset)
+        kind = time_kind(dataset, self.getTimeCol())
+        sizes, calendar = resolve_sizes(kind, self._sizes())
+        if calendar:
+            return len(self._plan_dataset(dataset)[3])
+        n = dataset.select(self.getTimeCol()).distinct().count()
+        return count_window_folds(
+            n,
+            horizon=sizes["horizon"],
+            step=sizes["step"],
+            gap=sizes["gap"],
+            initial_window=sizes["initialWindow"],
+            num_folds=self._num_folds(),
+            keep_partial=self.getKeepPartialWindow(),
+        )
+
+
+class ExpandingWindowSplitter(_WindowSplitter):
+    """Forward chaining with a growing training window.
+
+    Validation windows are ``horizon`` long; each next fold moves the cut-off on by ``step``
+    (default ``horizon``); training runs from the first time point up to ``gap`` before the
+    validation window. Sizes are counts of distinct time points, or on DATE/TIMESTAMP columns
+    calendar durations such as ``"7 days"`` or ``"1 month"``.
+
+    Examples
+    --------
+    >>> df = spark.createDataFrame([(d, float(d)) for d in range(8)], ["day", "y"])
+    >>> splitter = ExpandingWindowSplitter(timeCol="day", horizon=2, numFolds=3)
+    >>> for info in splitter.describe(df):
+    ...     print(info.fold, info.train_start, info.train_end, info.validation_start, info.validation_end)
+    0 0 1 2 3
+    1 0 3 4 5
+    2 0 5 6 7
+    """
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        timeCol: Optional[str] = None,
+        horizon: Size = 1,
+        step: Optional[Size] = None,
+        gap: Size = 0,
+        initialWindow: Optional[Size] = None,
+        numFolds: Optional[int] = None,
+        keepPartialWindow: bool = False,
+    ) -> None:
+        super().__init__()
+        self._setDefault(horizon=1, gap=0, keepPartialWindow=False)
+        self._set(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(
+        self,
+        *,
+        timeCol: Optional[str] = None,
+        horizon: Size = 1,
+        step: Optional[Size] = None,
+        gap: Size = 0,
+        initialWindow: Optional[Size] = None,
+        numFolds: Optional[int] = None,
+        keepPartialWindow: bool = False,
+    ) -> "ExpandingWindowSplitter":
+        return self._set(**self._input_kwargs)
+
+
+class SlidingWindowSplitter(_WindowSplitter, HasWindowSize):
+    """Forward chaining with a training window of at most ``windowSize`` before the gap.
+
+    Examples
+    --------
+    >>> df = spark.createDataFrame([(d, float(d)) for d in range(8)], ["day", "y"])
+    >>> splitter = SlidingWindowSplitter(timeCol="day", windowSize=3, horizon=2, gap=1)
+    >>> [(i.train_start, i.train_end, i.validation_start) for i in splitter.describe(df)]
+    [(0, 0, 2), (0, 2, 4), (2, 4, 6)]
+    """
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        timeCol: Optional[str] = None,
+        windowSize: Optional[Size] = None,
+        horizon: Size = 1,
+        step: Optional[Size] = None,
+        gap: Size = 0,
+        initialWindow: Optional[Size] = None,
+        numFolds: Optional[int] = None,
+        keepPartialWindow: bool = False,
+    ) -> None:
+        super().__init__()
+        self._setDefault(horizon=1, gap=0, keepPartialWindow=False)
+        self._set(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(
+        self,
+        *,
+        timeCol: Optional[str] = None,
+        windowSize: Optional[Size] = None,
+        horizon: Size = 1,
+        step: Optional[Size] = None,
+        gap: Size = 0,
+        initialWindow: Optional[Size] = None,
+        numFolds: Optional[int] = None,
+        keepPartialWindow: bool = False,
+    ) -> "SlidingWindowSplitter":
+        return self._set(**self._input_kwargs)
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if not self.isDefined(self.windowSize) or self.getOrDefault(self.windowSize) is None:
+            raise ValueError(
+                "SlidingWindowSplitter needs windowSize, the length of the training window: "
+                "SlidingWindowSplitter(timeCol='date', windowSize=52, ...)"
+            )
+
+    def _window_size(self) -> Optional[Size]:
+        return self.getWindowSize()
+
+

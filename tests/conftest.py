@@ -1,0 +1,51 @@
+"""One local[2] SparkSession for the whole suite, and Hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=200, print_blob=True)
+settings.register_profile("thorough", max_examples=5000, print_blob=True, phases=list(Phase))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+# Spark-path property tests: few examples, no deadline (a Spark job takes tens of milliseconds).
+spark_settings = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("splitcv-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "4")
+        .config("spark.driver.memory", "2g")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(autouse=True)
+def _doctest_spark(request):
+    """Give doctests in splitcv/ a ``spark`` name, starting the session only when they need it."""
+    if isinstance(request.node, pytest.DoctestItem):
+        request.node.dtest.globs["spark"] = request.getfixturevalue("spark")
+    yield
