@@ -21,3 +21,7 @@ __all__ = [
     "SlidingWindowSplitter",
     "BlockedKFoldSplitter",
 ]
+
+from splitcv.validator import ParallelCrossValidator, ParallelCrossValidatorModel  # noqa: E402
+
+__all__ += ["ParallelCrossValidator", "ParallelCrossValidatorModel"]

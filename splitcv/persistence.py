@@ -1,0 +1,216 @@
+"""Saving and loading ParallelCrossValidator and its model, with every field intact.
+
+Layout under ``path``::
+
+    metadata/       DefaultParamsWriter-style JSON: class, simple Params, param maps, metrics
+    estimator/      the estimator, saved by its own writer
+    evaluator/      the evaluator
+    splitter/       the splitter (built-in or a user's class), as a Params directory
+    bestModel/      (model) the refit best model
+    subModels/fold-F/model-J/   (model) sub-models, when collected
+
+pyspark's own validator reader assumes Spark's validators and misreads a third-party one, and its
+writer drops ``stdMetrics`` and aliases sub-models across folds; this one is written for ours.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from typing import Any, Optional
+
+from pyspark.ml.param import Params
+from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, MLWriter
+
+__all__ = ["ValidatorWriter", "ValidatorReader", "ValidatorModelWriter", "ValidatorModelReader"]
+
+_SIMPLE_PARAMS = ("parallelism", "collectSubModels", "refit")
+FORMAT_VERSION = 1
+
+
+def _is_connect(session: Any) -> bool:
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+def _save_stage(stage: Params, path: str, overwrite: bool) -> None:
+    writer = stage.write()
+    if overwrite:
+        writer = writer.overwrite()
+    writer.save(path)
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, _dt.date):
+        return {"__date__": value.isoformat()}
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict) and "__datetime__" in value:
+        return _dt.datetime.fromisoformat(value["__datetime__"])
+    if isinstance(value, dict) and "__date__" in value:
+        return _dt.date.fromisoformat(value["__date__"])
+    return value
+
+
+def _encode_param_maps(maps: list[dict]) -> list[list[dict[str, Any]]]:
+    encoded = []
+    for index, param_map in enumerate(maps):
+        entries = []
+        for param, value in param_map.items():
+            if isinstance(value, Params):
+                raise ValueError(
+                    f"estimatorParamMaps[{index}] sets {param.name} to a {type(value).__name__}; "
+                    "only JSON values (numbers, strings, lists) can be saved in a param map"
+                )
+            entries.append({"parent": param.parent, "name": param.name, "value": json.dumps(_encode_value(value))})
+        encoded.append(entries)
+    return encoded
+
+
+def _decode_param_maps(encoded: list[list[dict[str, Any]]], estimator: Params) -> list[dict]:
+    from splitcv.validator import _stage_uids
+
+    owners = _stage_uids(estimator)
+    maps = []
+    for entries in encoded:
+        param_map = {}
+        for entry in entries:
+            owner = owners.get(entry["parent"])
+            if owner is None:
+                raise ValueError(
+                    f"a saved param map sets {entry['parent']}.{entry['name']}, but the saved estimator has no "
+                    "stage with that uid; the saved directory is damaged"
+                )
+            param_map[owner.getParam(entry["name"])] = _decode_value(json.loads(entry["value"]))
+        maps.append(param_map)
+    return maps
+
+
+class _Writer(MLWriter):
+    def __init__(self, instance: Params) -> None:
+        super().__init__()
+        self.instance = instance
+
+    def save(self, path: str) -> None:
+        # On Spark Connect there is no JVM to delete the old directory; every part below is
+        # written in overwrite mode instead, and loading reads only the parts metadata names.
+        if self.shouldOverwrite and not _is_connect(self.sparkSession):
+            self._handleOverwrite(path)
+        self.saveImpl(path)
+
+    def _metadata(self, path: str, extra: dict[str, Any]) -> None:
+        instance = self.instance
+        params = {name: instance.getOrDefault(name) for name in _SIMPLE_PARAMS if instance.isDefined(name)}
+        extra = {
+            "splitcvFormat": FORMAT_VERSION,
+            "estimatorParamMaps": _encode_param_maps(list(instance.getEstimatorParamMaps())),
+            **extra,
+        }
+        text = DefaultParamsWriter._get_metadata_to_save(instance, self.sparkSession, extra, params)
+        frame = self.sparkSession.createDataFrame([(text,)], schema="value string").coalesce(1)
+        frame.write.mode("overwrite" if self.shouldOverwrite else "errorifexists").text(os.path.join(path, "metadata"))
+
+    def _stages(self, path: str) -> None:
+        for name in ("estimator", "evaluator", "splitter"):
+            _save_stage(self.instance.getOrDefault(name), os.path.join(path, name), self.shouldOverwrite)
+
+
+class ValidatorWriter(_Writer):
+    def saveImpl(self, path: str) -> None:
+        self.instance._check_config()
+        self._metadata(path, {})
+        self._stages(path)
+
+
+class ValidatorModelWriter(_Writer):
+    def saveImpl(self, path: str) -> None:
+        model = self.instance
+        sub_models = model.subModels
+        shape = [len(row) for row in sub_models] if sub_models is not None else None
+        extra = {
+            "bestIndex": model.bestIndex,
+            "avgMetrics": model.avgMetrics,
+            "stdMetrics": model.stdMetrics,
+            "foldMetrics": model.foldMetrics,
+            "cvResults": model.cvResults,
+            "folds": [{k: _encode_value(v) for k, v in vars(info).items()} for info in model.folds],
+            "hasBestModel": model.bestModel is not None,
+            "subModelShape": shape,
+        }
+        self._metadata(path, extra)
+        self._stages(path)
+        if model.bestModel is not None:
+            _save_stage(model.bestModel, os.path.join(path, "bestModel"), self.shouldOverwrite)
+        if sub_models is not None:
+            for f, row in enumerate(sub_models):
+                for j, sub in enumerate(row):
+                    _save_stage(sub, os.path.join(path, "subModels", f"fold-{f}", f"model-{j}"), self.shouldOverwrite)
+
+
+class _Reader(MLReader):
+    def __init__(self, cls: type) -> None:
+        super().__init__()
+        self.cls = cls
+
+    def _load_common(self, path: str) -> tuple[dict[str, Any], dict[str, Params]]:
+        expected = f"{self.cls.__module__}.{self.cls.__name__}"
+        try:
+            metadata = DefaultParamsReader.loadMetadata(path, self.sparkSession)
+        except Exception as error:
+            raise ValueError(
+                f"{path!r} holds no saved {self.cls.__name__}: its metadata could not be read ({type(error).__name__}). "
+                f"Save one with {self.cls.__name__}.write().save(path)"
+            ) from error
+        if metadata.get("class") != expected or "splitcvFormat" not in metadata:
+            raise ValueError(
+                f"{path!r} holds a saved {metadata.get('class')!r}, not a {expected}; load it with its own class"
+            )
+        stages = {}
+        for name in ("estimator", "evaluator", "splitter"):
+            stages[name] = DefaultParamsReader.loadParamsInstance(os.path.join(path, name), self.sparkSession)
+        return metadata, stages
+
+    def _apply(self, instance: Params, metadata: dict[str, Any], stages: dict[str, Params]) -> Params:
+        instance._resetUid(metadata["uid"])
+        maps = _decode_param_maps(metadata["estimatorParamMaps"], stages["estimator"])
+        values = {name: metadata["paramMap"][name] for name in _SIMPLE_PARAMS if name in metadata["paramMap"]}
+        instance._set(estimatorParamMaps=maps, **stages, **values)
+        return instance
+
+
+class ValidatorReader(_Reader):
+    def load(self, path: str) -> Params:
+        metadata, stages = self._load_common(path)
+        return self._apply(self.cls(), metadata, stages)
+
+
+class ValidatorModelReader(_Reader):
+    def load(self, path: str) -> Params:
+        from splitcv.splitters.base import FoldInfo
+
+        metadata, stages = self._load_common(path)
+        load = lambda p: DefaultParamsReader.loadParamsInstance(p, self.sparkSession)  # noqa: E731
+        best: Optional[Params] = load(os.path.join(path, "bestModel")) if metadata["hasBestModel"] else None
+        sub_models = None
+        if metadata["subModelShape"] is not None:
+            sub_models = [
+                [load(os.path.join(path, "subModels", f"fold-{f}", f"model-{j}")) for j in range(width)]
+                for f, width in enumerate(metadata["subModelShape"])
+            ]
+        model = self.cls(
+            bestModel=best,
+            avgMetrics=metadata["avgMetrics"],
+            stdMetrics=metadata["stdMetrics"],
+            foldMetrics=metadata["foldMetrics"],
+            subModels=sub_models,
+            bestIndex=metadata["bestIndex"],
+            folds=[FoldInfo(**{k: _decode_value(v) for k, v in info.items()}) for info in metadata["folds"]],
+            cvResults=metadata["cvResults"],
+        )
+        return self._apply(model, metadata, stages)

@@ -1,0 +1,186 @@
+"""The task queue: (fold x param map) tasks on a bounded thread pool that cleans up after itself.
+
+A scheduler decides which task runs next, from the results so far; the runner keeps at most
+``parallelism`` tasks in flight. On the first failure, or Ctrl-C, it stops handing out tasks,
+cancels the fit's Spark jobs (every task thread carries one job tag) until the tasks in flight have
+returned, shuts the pool down, and re-raises, naming the task that failed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional, Protocol, TypeVar
+
+from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["Task", "Scheduler", "LongestFirst", "SessionControl", "TaskFailed", "run_tasks", "THREAD_PREFIX"]
+
+#: Worker threads are named with this prefix, so a test can find any left behind.
+THREAD_PREFIX = "splitcv-task"
+
+R = TypeVar("R")
+_pool_ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Task:
+    """Fit one param map on one fold's training set, then score it on the fold's validation set."""
+
+    fold: int
+    param_map: int
+    #: expected cost, for ordering (training rows of the fold)
+    cost: float = 0.0
+
+
+class Scheduler(Protocol):
+    """Decides the next task; told of each result, so it may reorder or drop tasks (racing)."""
+
+    def next_task(self) -> Optional[Task]: ...
+
+    def task_done(self, task: Task, result: Any) -> None: ...
+
+
+class LongestFirst:
+    """Every task, the most expensive first: an expanding window's last folds train longest, and
+    starting them first keeps the tail of the run short."""
+
+    def __init__(self, tasks: Iterable[Task]) -> None:
+        self._pending = sorted(tasks, key=lambda t: (-t.cost, t.fold, t.param_map))
+        self._pending.reverse()  # pop() from the end
+
+    def next_task(self) -> Optional[Task]:
+        return self._pending.pop() if self._pending else None
+
+    def task_done(self, task: Task, result: Any) -> None:
+        pass
+
+
+class TaskFailed(RuntimeError):
+    """A task of the fit failed; ``task`` says which, the original error is chained."""
+
+    def __init__(self, message: str, task: Task) -> None:
+        super().__init__(message)
+        self.task = task
+
+
+class SessionControl:
+    """Job tagging and cancellation for one fit, on a classic or a Spark Connect session."""
+
+    def __init__(self, session: SparkSession) -> None:
+        self.session = session
+        self.tag = f"splitcv-fit-{uuid.uuid4().hex}"
+        self.is_connect = type(session).__module__.startswith("pyspark.sql.connect")
+
+    def wrap(self, target: Callable[[], R]) -> Callable[[], R]:
+        """Give ``target`` the caller's Spark thread context and the fit's job tag.
+
+        Each task is wrapped on its own: one wrapper shared by several threads would share one
+        local-properties object, and tags would leak between tasks.
+        """
+        from pyspark import inheritable_thread_target
+
+        def tagged() -> R:
+            if self.is_connect:
+                self.session.addTag(self.tag)
+            else:
+                self.session.sparkContext.addJobTag(self.tag)
+            try:
+                return target()
+            finally:
+                if self.is_connect:
+                    self.session.removeTag(self.tag)
+                else:
+                    self.session.sparkContext.removeJobTag(self.tag)
+
+        return inheritable_thread_target(self.session)(tagged)
+
+    def cancel(self) -> None:
+        try:
+            if self.is_connect:
+                self.session.interruptTag(self.tag)
+            else:
+                self.session.sparkContext.cancelJobsWithTag(self.tag)
+        except Exception:  # the session may already be gone; nothing left to cancel then
+            pass
+
+    def persistent_rdds(self) -> set[int]:
+        """RDD ids persisted in the JVM (classic only): estimators cache their own data."""
+        if self.is_connect:
+            return set()
+        return {int(k) for k in self.session.sparkContext._jsc.getPersistentRDDs().keySet().toArray()}
+
+    def unpersist_rdds(self, ids: Iterable[int]) -> None:
+        if self.is_connect:
+            return
+        rdds = self.session.sparkContext._jsc.getPersistentRDDs()
+        for rdd_id in ids:
+            rdd = rdds.get(rdd_id)
+            if rdd is not None:
+                rdd.unpersist(False)
+
+
+def run_tasks(
+    scheduler: Scheduler,
+    work: Callable[[Task], R],
+    parallelism: int,
+    control: SessionControl,
+    describe: Callable[[Task], str] = str,
+) -> dict[Task, R]:
+    """Run the scheduler's tasks on ``parallelism`` threads; return each task's result."""
+    stop = threading.Event()
+    results: dict[Task, R] = {}
+
+    def guarded(task: Task) -> Callable[[], R]:
+        def run() -> R:
+            if stop.is_set():
+                raise _Skipped()
+            return work(task)
+
+        return control.wrap(run)
+
+    executor = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix=f"{THREAD_PREFIX}-{next(_pool_ids)}")
+    in_flight: dict[Future, Task] = {}
+    try:
+        while True:
+            while len(in_flight) < parallelism:
+                task = scheduler.next_task()
+                if task is None:
+                    break
+                in_flight[executor.submit(guarded(task))] = task
+            if not in_flight:
+                return results
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = in_flight.pop(future)
+                error = future.exception()
+                if error is not None:
+                    raise TaskFailed(f"{describe(task)} failed: {type(error).__name__}: {error}", task) from error
+                results[task] = future.result()
+                scheduler.task_done(task, results[task])
+    except BaseException:
+        stop.set()
+        # Cancel until the tasks in flight have returned: a task between two jobs would
+        # otherwise start its next one after a single cancel.
+        while in_flight:
+            control.cancel()
+            _, pending = wait(in_flight, timeout=0.25)
+            in_flight = {f: t for f, t in in_flight.items() if f in pending}
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _Skipped(Exception):
+    """A task that was dequeued after the fit had already failed."""
+
+
+def is_cached(dataset: DataFrame) -> bool:
+    level = dataset.storageLevel
+    return bool(level.useMemory or level.useDisk or level.useOffHeap)
+
+
+__all__ += ["is_cached"]
