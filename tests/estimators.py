@@ -1,0 +1,101 @@
+"""Small Python estimators that let tests watch and break the validator's queue."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from pyspark.ml.base import Estimator, Model
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.regression import LinearRegression
+from pyspark.sql import functions as F
+
+
+class ConstantModel(Model):
+    def __init__(self, value: float = 0.0) -> None:
+        super().__init__()
+        self.value = value
+
+    def _transform(self, dataset):
+        return dataset.withColumn("prediction", F.lit(float(self.value)))
+
+
+class Watched(Estimator):
+    """Fits a mean-of-label model and records how many distinct training sets are in flight."""
+
+    hold = Param(Params._dummy(), "hold", "seconds each fit waits", typeConverter=TypeConverters.toFloat)
+    failOn = Param(Params._dummy(), "failOn", "raise when this param map is fitted", typeConverter=TypeConverters.toBoolean)
+
+    lock = threading.Lock()
+    in_flight: dict = {}
+    max_distinct = 0
+    calls = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._setDefault(hold=0.0, failOn=False)
+
+    @classmethod
+    def reset(cls) -> None:
+        with cls.lock:
+            cls.in_flight, cls.max_distinct, cls.calls = {}, 0, 0
+
+    def _fit(self, dataset):
+        key = id(dataset)
+        with Watched.lock:
+            Watched.calls += 1
+            Watched.in_flight[key] = Watched.in_flight.get(key, 0) + 1
+            Watched.max_distinct = max(Watched.max_distinct, len(Watched.in_flight))
+        try:
+            if self.getOrDefault(self.failOn):
+                raise RuntimeError("failing on purpose")
+            time.sleep(self.getOrDefault(self.hold))
+            mean = dataset.agg(F.avg("label")).first()[0]
+            return ConstantModel(mean)
+        finally:
+            with Watched.lock:
+                Watched.in_flight[key] -= 1
+                if not Watched.in_flight[key]:
+                    del Watched.in_flight[key]
+
+
+class SlowJob(Estimator):
+    """Each fit runs one long Spark job (a Python UDF that sleeps per row); ``failOn`` fails fast."""
+
+    failOn = Param(Params._dummy(), "failOn", "raise at once", typeConverter=TypeConverters.toBoolean)
+    seconds = Param(Params._dummy(), "seconds", "sleep per row", typeConverter=TypeConverters.toFloat)
+    started = threading.Event()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._setDefault(failOn=False, seconds=0.05)
+
+    def _fit(self, dataset):
+        if self.getOrDefault(self.failOn):
+            SlowJob.started.wait(30)  # fail only once a slow job is running
+            time.sleep(1.0)
+            raise RuntimeError("failing on purpose")
+        seconds = self.getOrDefault(self.seconds)
+
+        @F.udf("double")
+        def slow(x):
+            time.sleep(seconds)
+            return float(x)
+
+        SlowJob.started.set()
+        dataset.repartition(2).select(slow(F.col("label")).alias("v")).agg(F.sum("v")).collect()
+        return ConstantModel(0.0)
+
+
+class CountsFitMultiple(Estimator):
+    """An estimator that fits all param maps in one pass, as some do: counts fitMultiple calls."""
+
+    calls = 0
+
+    def _fit(self, dataset):
+        return LinearRegression().fit(dataset)
+
+    def fitMultiple(self, dataset, paramMaps):
+        CountsFitMultiple.calls += 1
+        model = LinearRegression().fit(dataset)
+        return iter([(i, model) for i in range(len(paramMaps))])
