@@ -151,15 +151,43 @@ class TimestampCalendar:
         self._tz = ZoneInfo(time_zone) if time_zone not in ("UTC", "Z") else _dt.timezone.utc
 
     def add(self, point: int, duration: Duration, times: int = 1) -> int:
+        """Move ``point``; never takes a later point to an earlier result, across clock changes too.
+
+        A wall-clock time that a change skips becomes the change itself (Mar 9 02:30 New York +
+        1 day is 03:00 EDT, as are 02:00 and 02:59); a repeated one is read the first time it
+        happens; a point in the second pass of a repeated hour moves as the end of that hour.
+        """
         if duration.months or duration.days:
-            local = (_EPOCH_UTC + _dt.timedelta(microseconds=point)).astimezone(self._tz)
+            local = self.to_python(point)
+            if local.fold:  # the second pass of a repeated hour: its wall clock went back
+                local = self.to_python(self._change(point - self._jump(local), point) + self._jump(local))
             if duration.months:
                 y, m, d = _add_months(local.year, local.month, local.day, duration.months * times)
                 local = local.replace(year=y, month=m, day=d)
             # Same-tzinfo arithmetic on aware datetimes is wall-clock arithmetic.
             local = local + _dt.timedelta(days=duration.days * times)
             point = (local - _EPOCH_UTC) // _ONE_MICRO
+            jump = self._jump(local)
+            if jump < 0:  # a skipped wall-clock time: fold=0 read it jump too late; the change is earlier
+                point = self._change(point + jump, point)
         return point + duration.micros * times
+
+    @staticmethod
+    def _jump(local: _dt.datetime) -> int:
+        """How far the clocks went back (> 0) or forward (< 0) at a change around ``local``'s wall time."""
+        this, other = local.utcoffset(), local.replace(fold=1 - local.fold).utcoffset()
+        return ((other - this) if local.fold else (this - other)) // _ONE_MICRO
+
+    def _change(self, before: int, after: int) -> int:
+        """The first instant in ``(before, after]`` whose UTC offset differs from ``before``'s."""
+        offset = self.to_python(before).utcoffset()
+        while after - before > 1:
+            middle = (before + after) // 2
+            if self.to_python(middle).utcoffset() == offset:
+                before = middle
+            else:
+                after = middle
+        return after
 
     def to_python(self, point: int) -> _dt.datetime:
         return (_EPOCH_UTC + _dt.timedelta(microseconds=point)).astimezone(self._tz)

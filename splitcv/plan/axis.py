@@ -16,7 +16,7 @@ from typing import Protocol, Sequence, Union
 
 from splitcv.durations import ZERO, Calendar, Duration
 
-__all__ = ["Scale", "CountScale", "CalendarScale", "clears_gap", "count_clear_before", "first_clear_after"]
+__all__ = ["Scale", "CountScale", "CalendarScale", "clears_gap", "count_clear_before", "first_clear_after", "sampling_interval"]
 
 class Scale(Protocol):
     n: int
@@ -59,8 +59,9 @@ class CountScale:
 class CalendarScale:
     """Sorted distinct time points moved by calendar durations.
 
-    ``end`` is the last time point plus the sampling interval (the smallest distance between two
-    consecutive time points): weekly data that ends on Dec 25 covers the week up to Jan 1.
+    ``end`` is the last time point plus the sampling interval (see :func:`sampling_interval`):
+    weekly data that ends on Dec 25 covers the week up to Jan 1, monthly data that ends on Dec 1
+    covers December.
     """
 
     def __init__(self, points: Sequence[int], calendar: Calendar) -> None:
@@ -70,8 +71,7 @@ class CalendarScale:
         self.n = len(self.points)
         self.calendar = calendar
         self.origin = self.points[0]
-        spacing = min((b - a for a, b in zip(self.points, self.points[1:])), default=calendar.resolution)
-        self.end = self.points[-1] + spacing
+        self.end = self.points[-1] + sampling_interval(self.points, calendar.resolution)
 
     def position(self, index: int) -> int:
         return self.points[index] if index < self.n else self.end
@@ -90,6 +90,28 @@ class CalendarScale:
 
     def __repr__(self) -> str:
         return f"CalendarScale({self.n} points, {self.calendar!r})"
+
+#: Distances within this factor of the shortest count as the data's regular step: calendar months
+#: (28 to 31 days), quarters and years vary by less, a skipped period (twice the step) by more.
+REGULAR_STEP_TOLERANCE = 1.15
+
+
+def sampling_interval(points: Sequence[int], resolution: int = 1) -> int:
+    """The data's regular step: the longest distance between consecutive time points that is
+    within 15% of the shortest one. Monthly data gets 31 days, not February's 28; a missing week in
+    weekly data does not stretch the step to two weeks.
+
+    >>> sampling_interval([0, 31, 59, 90])  # Jan 1, Feb 1, Mar 1, Apr 1 (days)
+    31
+    >>> sampling_interval([0, 7, 21, 28])  # weekly, one week missing
+    7
+    """
+    distances = [b - a for a, b in zip(points, points[1:])]
+    if not distances:
+        return resolution
+    shortest = min(distances)
+    return max(d for d in distances if d <= shortest * REGULAR_STEP_TOLERANCE)
+
 
 def clears_gap(scale: Scale, earlier: int, later: int, gap: Union[int, Duration]) -> bool:
     """The leakage rule, in one place: ``earlier`` moved on by ``gap`` is still before ``later``.

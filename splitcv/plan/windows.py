@@ -11,7 +11,9 @@ only those within ``windowSize`` of that edge. Where the cut-offs sit:
   long as at least one time point is left to train on.
 
 ``numFolds`` keeps the last ``numFolds`` folds. On a calendar axis, a window that holds no time
-point on one side (a hole in irregular data) is skipped rather than yielded empty.
+point on one side (a hole in irregular data) is skipped rather than yielded empty, and cut-offs
+that select the same time points as the fold before them (several in one hole, when ``step`` is
+shorter than it) make that fold once.
 """
 
 from __future__ import annotations
@@ -104,8 +106,10 @@ def plan_windows(
         train_stop = count_clear_before(scale, cut, gap)
         train_start = 0 if window_size is None else count_clear_before(scale, cut, _plus(gap, window_size))
         validation = (scale.first_at_or_after(cut), scale.first_at_or_after(stop))
-        if train_start < train_stop and validation[0] < validation[1]:
-            folds.append(Fold(((train_start, train_stop),), validation))
+        fold = Fold(((train_start, train_stop),), validation)
+        # Cut-offs in one hole of irregular data can select the same time points: one fold, not copies.
+        if train_start < train_stop and validation[0] < validation[1] and (not folds or folds[-1] != fold):
+            folds.append(fold)
     keep = _settle_count(len(folds), num_folds, _context(scale, horizon, step, gap, initial_window))
     return folds[len(folds) - keep :]
 
