@@ -37,13 +37,19 @@ def _cutoffs(
     initial_window: Optional[SizeLike],
     keep_partial: bool,
 ) -> Iterator[tuple[int, int]]:
-    """Yield ``(cut-off, validation end)`` positions in time order."""
+    """Yield ``(cut-off, validation end)`` positions in time order.
+
+    Every boundary is one move from the same anchor (the first cut-off, or the end of the data),
+    never a move from another boundary: month arithmetic clips (Jan 31 + 1 month is
+    Feb 28), and chained moves would carry the clipped day on, so that windows with
+    ``step == horizon`` overlapped or left days out.
+    """
     if initial_window is not None:
         first = scale.shift(scale.shift(scale.origin, initial_window), gap)
         i = 0
         while True:
-            cut = scale.shift(first, step, i)
-            stop = scale.shift(cut, horizon)
+            cut = scale.shift(first, _times(step, i))
+            stop = scale.shift(first, _plus(_times(step, i), horizon))
             if cut >= scale.end or (stop > scale.end and not keep_partial):
                 return
             yield cut, stop
@@ -51,13 +57,19 @@ def _cutoffs(
     backwards = []
     j = 0
     while True:
-        stop = scale.shift(scale.end, step, -j)
-        cut = scale.shift(stop, horizon, -1)
+        stop = scale.shift(scale.end, _times(step, j), -1)
+        cut = scale.shift(scale.end, _plus(_times(step, j), horizon), -1)
         if count_clear_before(scale, cut, gap) == 0:
             break
         backwards.append((cut, stop))
         j += 1
     yield from reversed(backwards)
+
+
+def _times(size: SizeLike, k: int) -> SizeLike:
+    if isinstance(size, Duration):
+        return Duration(size.months * k, size.days * k, size.micros * k, f"{k} x {size.text}")
+    return size * k
 
 
 def _settle_count(available: int, num_folds: Optional[int], context: str) -> int:

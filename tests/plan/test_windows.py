@@ -199,10 +199,11 @@ def calendar_cases(draw, axes=None):
 def model_cutoffs(scale, *, horizon, step, gap, initial_window, keep_partial) -> list[tuple[int, int]]:
     """``(cut-off, validation end)`` positions, in time order, as the module docstring lays them.
 
-    With an initial window: ``origin + initialWindow + gap``, then every ``step`` on (each a
-    multiple of ``step`` from that anchor), while the cut-off is inside the data and (unless
-    ``keep_partial``) its window ends by the end of the data. Without one: validation windows laid
-    back from the end of the data by ``step``, while a time point is left to train on.
+    With an initial window: the first cut-off is ``origin + initialWindow + gap``; cut-off ``i`` is
+    ``first + i * step`` and its window ends at ``first + (i * step + horizon)``, each one move from
+    the first cut-off, while the cut-off is inside the data and (unless ``keep_partial``) its window ends by
+    the end of the data. Without one: window ``j`` (counted back) ends at ``end - j * step`` and
+    starts at ``end - (j * step + horizon)``, while a time point is left to train on.
     """
     step = horizon if step is None else step
     gap_reach = reaches(scale, gap)
@@ -210,18 +211,32 @@ def model_cutoffs(scale, *, horizon, step, gap, initial_window, keep_partial) ->
     if initial_window is not None:
         first = scale.shift(scale.shift(scale.origin, initial_window), gap)
         for i in itertools.count():
-            cut = scale.shift(first, step, i)
-            stop = scale.shift(cut, horizon)
+            cut = scale.shift(first, model_times(step, i))
+            stop = scale.shift(first, model_plus(model_times(step, i), horizon))
             if cut >= scale.end or (stop > scale.end and not keep_partial):
                 return cuts
             cuts.append((cut, stop))
     for j in itertools.count():
-        stop = scale.shift(scale.end, step, -j)
-        cut = scale.shift(stop, horizon, -1)
+        stop = scale.shift(scale.end, model_times(step, j), -1)
+        cut = scale.shift(scale.end, model_plus(model_times(step, j), horizon), -1)
         if not any(reach < cut for reach in gap_reach):
             return cuts[::-1]
         cuts.append((cut, stop))
     raise AssertionError("unreachable")
+
+
+def model_times(size, k):
+    if isinstance(size, Duration):
+        return Duration(size.months * k, size.days * k, size.micros * k)
+    return size * k
+
+
+def model_plus(a, b):
+    if isinstance(a, Duration) or isinstance(b, Duration):
+        a = a if isinstance(a, Duration) else Duration()
+        b = b if isinstance(b, Duration) else Duration()
+        return Duration(a.months + b.months, a.days + b.days, a.micros + b.micros)
+    return a + b
 
 
 def model_windows(scale, *, horizon, step=None, gap=0, initial_window=None, window_size=None, keep_partial=False,
@@ -724,3 +739,18 @@ def test_count_axis_positions_are_indexes():
     assert scale.shift(2, 3, 2) == 8 and scale.shift(8, 3, -1) == 5
     assert [scale.first_at_or_after(p) for p in (-3, 0, 2, 5, 9)] == [0, 0, 2, 5, 5]
     assert clears_gap(scale, 1, 3, 1) and not clears_gap(scale, 1, 2, 1) and clears_gap(scale, 1, 2, 0)
+
+
+@pytest.mark.parametrize("initial_window", [parse_duration("30 days"), None])
+def test_monthly_windows_meet_without_overlap_or_holes(initial_window):
+    """Month arithmetic clips (Jan 31 + 1 month = Feb 29); every boundary is one move from the
+    anchor, so consecutive windows with step == horizon tile the axis exactly."""
+    days = [unix_date(dt.date(2024, 1, 1) + dt.timedelta(days=d)) for d in range(121)]  # Jan 1 .. Apr 30
+    scale = CalendarScale(days, DateCalendar())
+    folds = plan_windows(scale, horizon=parse_duration("1 month"), initial_window=initial_window)
+    assert len(folds) >= 2
+    for before, after in zip(folds, folds[1:]):
+        assert before.validation[1] == after.validation[0]
+    if initial_window is not None:  # cut-offs on Jan 31, Feb 29 (clipped), Mar 31: the 31st comes back
+        starts = [DateCalendar().to_python(days[f.validation[0]]) for f in folds]
+        assert starts == [dt.date(2024, 1, 31), dt.date(2024, 2, 29), dt.date(2024, 3, 31)][: len(starts)]

@@ -1,4 +1,4 @@
-"""One local[2] SparkSession for the whole suite, and Hypothesis profiles."""
+"""One local[2] SparkSession for the whole suite (tests and doctests in splitcv/), and Hypothesis profiles."""
 
 from __future__ import annotations
 

@@ -1,0 +1,71 @@
+"""Draw the pictures of docs/: one PNG per splitter page, on the Mauna Loa CO2 series.
+
+    python docs/make_figures.py            # writes docs/img/*.png
+    python docs/make_figures.py --out DIR  # somewhere else
+
+Each splitter is the one its page shows in code, so a picture and its page cannot disagree. The
+script checks that every file stays small enough to commit (under 150 KB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from splitcv import BlockedKFoldSplitter, ExpandingWindowSplitter, KFoldSplitter, SlidingWindowSplitter
+from splitcv.data import load_co2
+from splitcv.demo import start_spark
+from splitcv.plot import plot_folds
+
+HERE = Path(__file__).resolve().parent
+MAX_BYTES = 150_000
+
+#: file name -> (splitter, title). Keep these in step with the code on each page.
+FIGURES = {
+    "kfold.png": (
+        KFoldSplitter(numFolds=5, seed=42),
+        "KFoldSplitter(numFolds=5, seed=42): every week drawn into one of 5 folds",
+    ),
+    "expanding-window.png": (
+        ExpandingWindowSplitter(timeCol="week", horizon="3 years", gap="6 months", initialWindow="20 years"),
+        "ExpandingWindowSplitter(horizon='3 years', gap='6 months', initialWindow='20 years')",
+    ),
+    "sliding-window.png": (
+        SlidingWindowSplitter(timeCol="week", windowSize="10 years", horizon="3 years", gap="6 months"),
+        "SlidingWindowSplitter(windowSize='10 years', horizon='3 years', gap='6 months')",
+    ),
+    "blocked-kfold.png": (
+        BlockedKFoldSplitter(timeCol="week", numFolds=5, gap="1 year"),
+        "BlockedKFoldSplitter(numFolds=5, gap='1 year')",
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "img", help="directory for the PNGs (default: docs/img)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    spark = start_spark("splitcv-docs-figures")
+    too_big = []
+    try:
+        co2 = load_co2(spark).cache()
+        for name, (splitter, title) in FIGURES.items():
+            path = Path(plot_folds(splitter, co2, args.out / name, title=title, timeCol="week"))
+            size = path.stat().st_size
+            print(f"{path} ({size / 1000:.0f} KB)")
+            if size > MAX_BYTES:
+                too_big.append(f"{path} is {size} bytes, over {MAX_BYTES}")
+    finally:
+        spark.stop()
+    print(f"done in {time.perf_counter() - started:.1f} s")
+    for message in too_big:
+        print(message, file=sys.stderr)
+    return 1 if too_big else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
