@@ -25,3 +25,5 @@ __all__ = [
 from splitcv.validator import ParallelCrossValidator, ParallelCrossValidatorModel  # noqa: E402
 
 __all__ += ["ParallelCrossValidator", "ParallelCrossValidatorModel"]
+
+# The leakage auditor lives in splitcv.testing (audit_splitter, assert_no_leakage).

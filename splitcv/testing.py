@@ -1,0 +1,298 @@
+"""The leakage auditor: check the real folds of any splitter, a custom one included.
+
+:func:`audit_splitter` builds a splitter's folds on a dataset (``splitter.prepare(dataset)``) and
+measures them in one aggregate Spark job grouped by the time value, whatever the number of folds.
+The checks then run in plain Python on the collected counts:
+
+* every fold has training and validation rows;
+* no row is in both training and validation of a fold;
+* rows that share a time value are on one side of each fold (ties are never split);
+* forward-chaining splitters: every training time clears ``gap`` before every validation time, by
+  the same rule the planners use (:func:`splitcv.plan.clears_gap`);
+* other splitters with a time column and a ``gap``: no training time lies within ``gap`` of the
+  validation block, on either side;
+* optionally (``partition=True``, the default for :class:`~splitcv.KFoldSplitter` and
+  :class:`~splitcv.BlockedKFoldSplitter`): every row is in exactly one fold's validation set.
+
+Sizes follow the splitters' convention: an integer ``gap`` counts distinct time points of the
+dataset; a duration string (``"7 days"``) is calendar time on a DATE or TIMESTAMP column.
+
+Examples
+--------
+A splitter that forgets the gap it promises:
+
+>>> from pyspark.sql import functions as F
+>>> from splitcv import FoldSplitter
+>>> class NoGapSplitter(FoldSplitter):
+...     forwardChaining = True
+...     timeCol = "day"
+...     gap = 1
+...     def _fold_conditions(self, dataset):
+...         for cut in (3, 4, 5):
+...             yield F.col("day") < cut, F.col("day") == cut
+>>> df = spark.createDataFrame([(d, float(d)) for d in range(6)], ["day", "y"])
+>>> report = audit_splitter(NoGapSplitter(), df)
+>>> report.ok
+False
+>>> print(report.violations[0])
+fold 0: training time 2 is not clear of validation time 3 by gap=1 (time points)
+>>> audit_splitter(NoGapSplitter(), df, gap=0).ok
+True
+>>> from splitcv import ExpandingWindowSplitter
+>>> assert_no_leakage(ExpandingWindowSplitter(timeCol="day", horizon=2, gap=1), df)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from splitcv.plan import CalendarScale, CountScale, Scale, clears_gap
+from splitcv.splitters.base import FoldSplitter
+from splitcv.splitters.blocked import BlockedKFoldSplitter
+from splitcv.splitters.kfold import KFoldSplitter
+from splitcv.splitters.timeaxis import resolve_sizes, time_kind
+
+__all__ = ["AuditReport", "audit_splitter", "assert_no_leakage"]
+
+Gap = Union[int, str]
+
+
+@dataclass
+class AuditReport:
+    """What :func:`audit_splitter` found: ``ok`` when no check failed, else ``violations`` in words.
+
+    Each violation names the fold and the values that break the rule; a check reports its first
+    offending value per fold (and how many more there are), so a report stays short.
+    """
+
+    splitter: str
+    num_folds: int
+    checks: list[str]
+    violations: list[str] = field(default_factory=list)
+    time_col: Optional[str] = None
+    gap: Gap = 0
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        head = f"{self.splitter}: {self.num_folds} folds, {self.rows} rows"
+        if self.ok:
+            return f"{head}: no leakage found ({', '.join(self.checks)})"
+        lines = [f"{head}: {len(self.violations)} violation{'s' if len(self.violations) > 1 else ''}"]
+        lines += [f"  - {v}" for v in self.violations]
+        return "\n".join(lines)
+
+
+def _default_gap(splitter: FoldSplitter) -> Gap:
+    if splitter.hasParam("gap"):
+        param = splitter.getParam("gap")
+        return splitter.getOrDefault(param) if splitter.isDefined(param) else 0
+    value = getattr(splitter, "gap", 0)
+    return value if isinstance(value, (int, str)) and not isinstance(value, bool) else 0
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _describe_gap(gap: Gap) -> str:
+    return f"gap={gap!r} (calendar)" if isinstance(gap, str) else f"gap={gap} (time points)"
+
+
+def _time_axis(dataset: DataFrame, time_col: str, gap: Gap) -> tuple[Column, Callable[[Any], Any], Callable[[list], Scale], Any]:
+    """The time expression to group by, its Python rendering, a scale factory and the resolved gap."""
+    try:
+        kind = time_kind(dataset, time_col, "time_col")
+    except TypeError:
+        # A custom splitter may order on any sortable column; only counted gaps make sense there.
+        if isinstance(gap, str):
+            raise
+        return F.col(time_col), lambda v: v, lambda points: CountScale(len(points)), gap
+    sizes, calendar = resolve_sizes(kind, {"gap": gap})
+    resolved = sizes["gap"]
+    if calendar:
+        assert kind.calendar is not None
+        return kind.as_points(F.col(time_col)), kind.to_python, lambda points: CalendarScale(points, kind.calendar), resolved
+    return kind.as_points(F.col(time_col)), kind.to_python, lambda points: CountScale(len(points)), resolved
+
+
+def audit_splitter(
+    splitter: FoldSplitter,
+    dataset: DataFrame,
+    *,
+    time_col: Optional[str] = None,
+    forward: Optional[bool] = None,
+    gap: Optional[Gap] = None,
+    partition: Optional[bool] = None,
+) -> AuditReport:
+    """Check the folds ``splitter`` makes on ``dataset`` for leakage; see the module docstring.
+
+    Parameters default to what the splitter says of itself: ``time_col`` from its ``timeCol``
+    Param or attribute, ``forward`` from ``splitter.forwardChaining``, ``gap`` from its ``gap``
+    Param (or attribute; 0 otherwise) and ``partition`` to True for k-fold and blocked k-fold.
+    Runs the splitter's own preparation (a splitter that refuses the dataset raises here as it
+    would in ``split``) and then one aggregate query, whatever the number of folds.
+    """
+    time_col = splitter._time_column() if time_col is None else time_col
+    forward = bool(getattr(splitter, "forwardChaining", False)) if forward is None else forward
+    gap = _default_gap(splitter) if gap is None else gap
+    if partition is None:
+        partition = isinstance(splitter, (KFoldSplitter, BlockedKFoldSplitter))
+    if isinstance(gap, bool) or not isinstance(gap, (int, str)):
+        raise TypeError(f"gap={gap!r} is not a gap; give a whole number of time points or a duration such as '7 days'")
+    if isinstance(gap, int) and gap < 0:
+        raise ValueError(f"gap={gap} is negative; give a whole number >= 0 or a duration such as '7 days'")
+
+    axis: Optional[tuple] = _time_axis(dataset, time_col, gap) if time_col is not None else None
+    conditions = splitter.prepare(dataset).conditions
+    k = len(conditions)
+
+    aggregates: list[Column] = []
+    validation_flags = []
+    for train, validation in conditions:
+        t = F.coalesce(train, F.lit(False))
+        v = F.coalesce(validation, F.lit(False))
+        aggregates += [F.count_if(t), F.count_if(v), F.count_if(t & v)]
+        validation_flags.append(v.cast("int"))
+    if partition:
+        memberships = sum(validation_flags[1:], validation_flags[0]) if validation_flags else F.lit(0)
+        aggregates += [F.count_if(memberships == 0), F.count_if(memberships > 1)]
+    aggregates.append(F.count(F.lit(1)))
+
+    to_python: Callable[[Any], Any] = lambda v: v
+    resolved_gap: Any = gap
+    if axis is not None:
+        expr, to_python, make_scale, resolved_gap = axis
+        rows = [tuple(r) for r in dataset.groupBy(expr.alias("__time")).agg(*aggregates).collect()]
+        times = [r[0] for r in rows]
+        counts = [r[1:] for r in rows]
+    else:
+        counts = [tuple(dataset.agg(*aggregates).first())]
+        times = [None]
+
+    checks = ["non-empty folds", "disjoint training and validation"]
+    if time_col is not None:
+        checks.append("ties on one side")
+        if forward:
+            checks.append(f"training before validation by {_describe_gap(gap)}")
+        elif gap not in (0, None):
+            checks.append(f"training clear of the validation block by {_describe_gap(gap)}")
+    if partition:
+        checks.append("validation sets partition the rows")
+
+    report = AuditReport(
+        type(splitter).__name__, k, checks, time_col=time_col, gap=gap, rows=sum(c[-1] for c in counts)
+    )
+    violations = report.violations
+
+    ordered = sorted(((t, c) for t, c in zip(times, counts) if t is not None), key=lambda tc: tc[0])
+    nulls = [c for t, c in zip(times, counts) if t is None] if axis is not None else []
+    scale = make_scale([t for t, _ in ordered]) if axis is not None and ordered else None
+    index_of = {t: i for i, (t, _) in enumerate(ordered)}
+
+    def show(t: Any) -> str:
+        return str(to_python(t))
+
+    def position(t: Any) -> Any:
+        assert scale is not None
+        return index_of[t] if isinstance(scale, CountScale) else t
+
+    for i in range(k):
+        col = 3 * i
+        train_rows = sum(c[col] for c in counts)
+        validation_rows = sum(c[col + 1] for c in counts)
+        both_rows = sum(c[col + 2] for c in counts)
+        # (a) both sides hold rows
+        if train_rows == 0 or validation_rows == 0:
+            side = "training" if train_rows == 0 else "validation"
+            violations.append(
+                f"fold {i}: no {side} rows ({train_rows} training, {validation_rows} validation)"
+            )
+        # (b) no row on both sides
+        if both_rows:
+            where = [t for t, c in ordered if c[col + 2]]
+            at = f", for example at time {show(where[0])}" if where else ""
+            violations.append(f"fold {i}: {_rows(both_rows)} in both training and validation{at}")
+        if axis is None:
+            continue
+        # (c) ties: no time value with rows on both sides (beyond rows that are on both at once)
+        tied = [t for t, c in ordered if c[col] and c[col + 1] and not (c[col] == c[col + 2] == c[col + 1])]
+        if tied:
+            more = f" (and {len(tied) - 1} more tied times)" if len(tied) > 1 else ""
+            first = next(c for t, c in ordered if t == tied[0])
+            violations.append(
+                f"fold {i}: time {show(tied[0])} is split: {_rows(first[col])} in training and "
+                f"{first[col + 1]} in validation{more}"
+            )
+        null_used = [(c[col], c[col + 1]) for c in nulls if c[col] or c[col + 1]]
+        if null_used and (forward or gap not in (0, None)):
+            tr, va = null_used[0]
+            violations.append(
+                f"fold {i}: {tr} training and {va} validation rows have a null {time_col}; "
+                "their order in time cannot be checked"
+            )
+        train_times = [t for t, c in ordered if c[col]]
+        validation_times = [t for t, c in ordered if c[col + 1]]
+        if not train_times or not validation_times or scale is None:
+            continue
+        first_validation, last_validation = validation_times[0], validation_times[-1]
+        if forward:
+            # (d) the latest training time clears the gap before the earliest validation time
+            last_train = train_times[-1]
+            if not clears_gap(scale, position(last_train), position(first_validation), resolved_gap):
+                violations.append(
+                    f"fold {i}: training time {show(last_train)} is not clear of validation time "
+                    f"{show(first_validation)} by {_describe_gap(gap)}"
+                )
+        elif gap not in (0, None):
+            # (e) blocked: no training time within gap of the validation block, on either side
+            bad = [
+                t
+                for t in train_times
+                if not (
+                    (t < first_validation and clears_gap(scale, position(t), position(first_validation), resolved_gap))
+                    or (t > last_validation and clears_gap(scale, position(last_validation), position(t), resolved_gap))
+                )
+            ]
+            if bad:
+                more = f" (and {len(bad) - 1} more training times)" if len(bad) > 1 else ""
+                violations.append(
+                    f"fold {i}: training time {show(bad[0])} is within {_describe_gap(gap)} of the "
+                    f"validation block {show(first_validation)}..{show(last_validation)}{more}"
+                )
+    # (f) every row in exactly one fold's validation set
+    if partition:
+        base = 3 * k
+        for offset, what in ((0, "in no fold's validation set"), (1, "in the validation sets of several folds")):
+            number = sum(c[base + offset] for c in counts)
+            if number:
+                where = [t for t, c in ordered if c[base + offset]]
+                at = f", for example at time {show(where[0])}" if where else ""
+                violations.append(f"partition: {_rows(number)} {what}{at}")
+    return report
+
+
+def assert_no_leakage(
+    splitter: FoldSplitter,
+    dataset: DataFrame,
+    *,
+    time_col: Optional[str] = None,
+    forward: Optional[bool] = None,
+    gap: Optional[Gap] = None,
+    partition: Optional[bool] = None,
+) -> None:
+    """Raise ``AssertionError`` naming the first violation :func:`audit_splitter` finds (and the
+    whole report), or return ``None`` when the folds keep every invariant."""
+    report = audit_splitter(splitter, dataset, time_col=time_col, forward=forward, gap=gap, partition=partition)
+    if not report.ok:
+        raise AssertionError(f"{report.violations[0]}\n{report}")
