@@ -1,0 +1,104 @@
+"""The contenders, each a zero-argument ``fit`` returning the average metrics it found.
+
+* ``spark``: ``pyspark.ml.tuning.CrossValidator`` with ``parallelism``, the folds given through
+  ``foldCol`` (random k-fold only: Spark cannot express time-series folds);
+* ``article``: the seed article's time-series loop (:mod:`benchmarks.article_loop`);
+* ``splitcv``: ``ParallelCrossValidator`` with ``KFoldSplitter(foldCol=...)`` or
+  ``ExpandingWindowSplitter``.
+
+All use the same estimator (``LinearRegression``, solver ``auto`` as a user would leave it: with 8
+features that is the normal-equation solver, one pass over the data per fit), the same evaluator
+(RMSE) and the same grid, and all refit the best param map on the whole dataset at the end (Spark
+and the article do it unconditionally; ``refit=True`` is splitcv's default).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pyspark.ml.evaluation import RegressionEvaluator
+from pyspark.ml.regression import LinearRegression
+from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+from pyspark.sql import DataFrame
+
+from benchmarks.article_loop import ArticleTimeSeriesCV
+from splitcv import ExpandingWindowSplitter, KFoldSplitter, ParallelCrossValidator
+
+Fit = Callable[[], Any]
+
+
+def estimator(max_iter: int = 10, solver: str = "auto") -> LinearRegression:
+    return LinearRegression(maxIter=max_iter, solver=solver)
+
+
+def grid(lr: LinearRegression, size: int) -> list[dict]:
+    """1 map (smoke only): regParam 0.1. 2 maps: regParam 0 and 0.1. 12 maps: 6 regParams x
+    elasticNetParam 0 and 0.5."""
+    if size == 1:
+        return [{lr.regParam: 0.1}]
+    if size == 2:
+        return ParamGridBuilder().addGrid(lr.regParam, [0.0, 0.1]).build()
+    if size == 12:
+        return (
+            ParamGridBuilder()
+            .addGrid(lr.regParam, [0.0, 0.01, 0.03, 0.1, 0.3, 1.0])
+            .addGrid(lr.elasticNetParam, [0.0, 0.5])
+            .build()
+        )
+    raise ValueError(f"no grid of size {size}")
+
+
+def evaluator() -> RegressionEvaluator:
+    return RegressionEvaluator(metricName="rmse")
+
+
+def spark_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, **est: Any) -> Fit:
+    lr = estimator(**est)
+    cv = CrossValidator(
+        estimator=lr,
+        estimatorParamMaps=grid(lr, maps),
+        evaluator=evaluator(),
+        numFolds=folds,
+        foldCol=f"fold{folds}",
+        parallelism=parallelism,
+    )
+    return lambda: cv.fit(df).avgMetrics
+
+
+def splitcv_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, **est: Any) -> Fit:
+    lr = estimator(**est)
+    cv = ParallelCrossValidator(
+        estimator=lr,
+        estimatorParamMaps=grid(lr, maps),
+        evaluator=evaluator(),
+        splitter=KFoldSplitter(numFolds=folds, foldCol=f"fold{folds}"),
+        parallelism=parallelism,
+    )
+    return lambda: cv.fit(df).avgMetrics
+
+
+def window_horizon(folds: int) -> int:
+    """Validation windows cover the last 200 of the 500 days: 10 folds of 20 days, 30 of 6, 100 of 2
+    (so the first fold trains on 300 days, the last on 480-498)."""
+    return max(1, 200 // folds)
+
+
+def article_window(df: DataFrame, folds: int, maps: int, parallelism: int, **est: Any) -> Fit:
+    lr = estimator(**est)
+    cv = ArticleTimeSeriesCV(
+        lr, grid(lr, maps), evaluator(), timeCol="day", horizon=window_horizon(folds), numFolds=folds,
+        parallelism=parallelism,
+    )
+    return lambda: cv.fit(df).avgMetrics
+
+
+def splitcv_window(df: DataFrame, folds: int, maps: int, parallelism: int, **est: Any) -> Fit:
+    lr = estimator(**est)
+    cv = ParallelCrossValidator(
+        estimator=lr,
+        estimatorParamMaps=grid(lr, maps),
+        evaluator=evaluator(),
+        splitter=ExpandingWindowSplitter(timeCol="day", horizon=window_horizon(folds), numFolds=folds),
+        parallelism=parallelism,
+    )
+    return lambda: cv.fit(df).avgMetrics
