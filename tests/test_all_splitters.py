@@ -106,7 +106,9 @@ def panel(spark) -> DataFrame:
                  float(step % 7), row % 5, row % 50, row)
             )
     schema = "series string, t int, d date, ts timestamp, y double, f5 int, f50 int, row int"
-    return spark.createDataFrame(rows, schema).cache()
+    frame = spark.createDataFrame(rows, schema).cache()
+    yield frame
+    frame.unpersist()
 
 
 def collect_folds(folds: list[tuple[DataFrame, DataFrame]]) -> dict[tuple[int, str], list[int]]:
