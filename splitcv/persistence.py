@@ -36,7 +36,17 @@ def _is_connect(session: Any) -> bool:
 def _save_stage(stage: Params, path: str, overwrite: bool) -> None:
     writer = stage.write()
     if overwrite:
-        writer = writer.overwrite()
+        from pyspark.sql.utils import is_remote
+
+        if is_remote() and type(writer).__name__ != "RemoteMLWriter":
+            # A Python stage's DefaultParamsWriter deletes the old directory through the JVM
+            # gateway, which a Connect client lacks; the Connect server's ML helper deletes it
+            # instead (as pyspark does for a Pipeline). Connect's own writers overwrite themselves.
+            from pyspark.ml.connect.readwrite import RemoteMLWriter
+
+            RemoteMLWriter.handleOverwrite(path, True)
+        else:
+            writer = writer.overwrite()
     writer.save(path)
 
 
@@ -114,7 +124,8 @@ class _Writer(MLWriter):
         }
         text = DefaultParamsWriter._get_metadata_to_save(instance, self.sparkSession, extra, params)
         frame = self.sparkSession.createDataFrame([(text,)], schema="value string").coalesce(1)
-        frame.write.mode("overwrite" if self.shouldOverwrite else "errorifexists").text(os.path.join(path, "metadata"))
+        # "error", not its alias "errorifexists": Spark Connect's writer knows only the short name.
+        frame.write.mode("overwrite" if self.shouldOverwrite else "error").text(os.path.join(path, "metadata"))
 
     def _stages(self, path: str) -> None:
         for name in ("estimator", "evaluator", "splitter"):

@@ -1,0 +1,336 @@
+"""splitcv on Spark Connect: a real Connect server, the same results as the classic session.
+
+The server (``connect_server``) runs local[2] with the classic fixture's partitioning settings; each
+result is computed once on the classic ``spark`` session (inside ``classic_mode()``, since the open
+Connect session switches pyspark's functions and ML wrappers to Connect) and once over Connect.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import threading
+import time
+from functools import reduce
+from pathlib import Path
+
+import pytest
+from pyspark.ml.base import Estimator
+from pyspark.ml.linalg import Vectors
+from pyspark.ml.param import Param, Params, TypeConverters
+
+import splitcv
+from estimators import ConstantModel
+from splitcv import (
+    BlockedKFoldSplitter,
+    ExpandingWindowSplitter,
+    KFoldSplitter,
+    ParallelCrossValidator,
+    ParallelCrossValidatorModel,
+    SlidingWindowSplitter,
+)
+from splitcv.queue import THREAD_PREFIX, TaskFailed
+
+from . import classic_mode
+
+pytestmark = pytest.mark.cluster
+
+ROWS = [(d, Vectors.dense([float(d), float(d % 7)]), 2.0 * d + (d % 5), d % 3) for d in range(120)]
+COLUMNS = ["day", "features", "label", "fold"]
+
+
+@pytest.fixture(scope="module")
+def frames(spark, connect):
+    """The same rows as a classic and as a Connect DataFrame."""
+    with classic_mode():
+        classic = spark.createDataFrame(ROWS, COLUMNS)
+    return classic, connect.createDataFrame(ROWS, COLUMNS)
+
+
+# -- splitters -------------------------------------------------------------------------------------
+
+SPLITTERS = {
+    "kfold-random": lambda: KFoldSplitter(numFolds=3, seed=11),
+    "kfold-column": lambda: KFoldSplitter(numFolds=3, foldCol="fold"),
+    "expanding": lambda: ExpandingWindowSplitter(timeCol="day", horizon=10, gap=2, numFolds=3),
+    "sliding": lambda: SlidingWindowSplitter(timeCol="day", windowSize=30, horizon=10, numFolds=3),
+    "blocked": lambda: BlockedKFoldSplitter(timeCol="day", numFolds=4, gap=2),
+}
+
+
+def _folds(splitter, data):
+    """``describe``, and every fold's days on each side from ``split``'s DataFrames (one job)."""
+    from pyspark.sql import functions as F
+
+    pairs = splitter.split(data)
+    parts = [
+        frame.select(F.lit(index).alias("f"), F.lit(side).alias("side"), "day")
+        for index, (train, validation) in enumerate(pairs)
+        for side, frame in (("train", train), ("validation", validation))
+    ]
+    members: dict = {}
+    for row in reduce(lambda a, b: a.unionAll(b), parts).collect():
+        members.setdefault((row["f"], row["side"]), []).append(row["day"])
+    return splitter.describe(data), {key: sorted(days) for key, days in members.items()}, len(pairs)
+
+
+@pytest.mark.parametrize("name", sorted(SPLITTERS))
+def test_splitters_make_the_same_folds_over_connect(frames, name):
+    classic, remote = frames
+    with classic_mode():
+        expected = _folds(SPLITTERS[name](), classic)
+    got = _folds(SPLITTERS[name](), remote)
+    assert got == expected
+    infos, members, k = got
+    assert len(infos) == k and len(members) == 2 * k
+
+
+# -- the validator ----------------------------------------------------------------------------------
+
+
+def _validator(splitter=None, **kwargs):
+    """Built inside the mode it runs in: a JavaEstimator made in classic mode holds a JVM object."""
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.regression import LinearRegression
+
+    lr = LinearRegression(solver="normal")
+    return ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 3.0}],
+        evaluator=RegressionEvaluator(metricName="rmse"),
+        splitter=splitter or KFoldSplitter(numFolds=3, seed=5), parallelism=4, **kwargs,
+    )
+
+
+class _Tripwire:
+    def __init__(self, name: str, touched: list) -> None:
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_touched", touched)
+
+    def __getattr__(self, attr):
+        self._touched.append(f"{self._name}.{attr}")
+        raise AssertionError(f"splitcv touched {self._name}.{attr} on a Connect session")
+
+
+@contextlib.contextmanager
+def _jvm_tripwires():
+    """Record every use of the classic SparkContext, the JVM gateway, ``session.sparkContext``,
+    ``DataFrame.rdd`` or a ``_j*`` handle while a Connect fit runs. In a full test run the classic
+    session of this same process is alive: without the tripwires, code that reached for
+    ``SparkContext._active_spark_context`` would silently use it instead of failing."""
+    from pyspark.core.context import SparkContext
+    from pyspark.sql.connect.dataframe import DataFrame as ConnectDataFrame
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    touched: list[str] = []
+    patches = [(SparkContext, name, _Tripwire(f"SparkContext.{name}", touched))
+               for name in ("_active_spark_context", "_gateway", "_jvm")]
+    jvm_names = {"sparkContext", "_jsc", "_jvm", "_jconf", "_jsparkSession", "_jdf", "_jseq", "_jmap", "_jcols", "rdd"}
+
+    def spy(cls):
+        original = cls.__getattr__
+
+        def __getattr__(self, name):
+            if name in jvm_names:
+                touched.append(f"{cls.__name__}.{name}")
+            return original(self, name)
+
+        return __getattr__
+
+    patches += [(ConnectSession, "__getattr__", spy(ConnectSession)), (ConnectDataFrame, "__getattr__", spy(ConnectDataFrame))]
+    if "rdd" in vars(ConnectDataFrame):
+        patches.append((ConnectDataFrame, "rdd", property(lambda self: touched.append("DataFrame.rdd"))))
+    saved = [(owner, name, vars(owner).get(name)) for owner, name, _ in patches]
+    for owner, name, value in patches:
+        setattr(owner, name, value)
+    try:
+        yield touched
+    finally:
+        for owner, name, value in saved:
+            setattr(owner, name, value)
+
+
+@pytest.fixture(scope="module")
+def fitted(frames):
+    """The same cross-validation, fitted on both sessions; the Connect one under JVM tripwires."""
+    classic, remote = frames
+    with classic_mode():
+        expected = _validator(collectSubModels=True).fit(classic)
+        expected_predictions = [r.prediction for r in expected.transform(classic).orderBy("day").collect()]
+    cv = _validator(collectSubModels=True)
+    with _jvm_tripwires() as touched:
+        model = cv.fit(remote)
+        predictions = [r.prediction for r in model.transform(remote).orderBy("day").collect()]
+    return {"cv": cv, "model": model, "predictions": predictions, "touched": list(touched),
+            "expected": expected, "expected_predictions": expected_predictions}
+
+
+def test_fit_and_transform_over_connect_equal_classic(fitted):
+    model, expected = fitted["model"], fitted["expected"]
+    assert isinstance(model, ParallelCrossValidatorModel)
+    assert model.folds == expected.folds
+    for row, expected_row in zip(model.foldMetrics, expected.foldMetrics):
+        assert row == pytest.approx(expected_row, rel=1e-9)
+    assert model.avgMetrics == pytest.approx(expected.avgMetrics, rel=1e-9)
+    assert model.stdMetrics == pytest.approx(expected.stdMetrics, rel=1e-9, abs=1e-12)
+    assert model.bestIndex == expected.bestIndex
+    assert len(model.subModels) == 3 and all(len(row) == 2 for row in model.subModels)
+    assert fitted["predictions"] == pytest.approx(fitted["expected_predictions"], rel=1e-9)
+
+
+def test_connect_fit_never_touches_the_jvm_gateway(fitted):
+    assert fitted["touched"] == []
+
+
+#: Where the library may touch SparkContext or the JVM: SessionControl's classic branches, and the
+#: demo's own local session.
+ALLOWED_JVM_USE = {
+    ("queue.py", "SessionControl.wrap.tagged"),
+    ("queue.py", "SessionControl.cancel"),
+    ("queue.py", "SessionControl.persistent_rdds"),
+    ("queue.py", "SessionControl.unpersist_rdds"),
+    ("demo.py", "start_spark"),
+}
+JVM_ATTRIBUTES = {"sparkContext", "_jsc", "_jvm", "_jconf", "_jsparkSession", "_jdf", "rdd", "_gateway",
+                  "_active_spark_context", "SparkContext"}
+
+
+def _jvm_uses(path: Path) -> set[tuple[str, str]]:
+    uses: set[tuple[str, str]] = set()
+
+    def visit(node, scope):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            scope = scope + [node.name]
+        name = None
+        if isinstance(node, ast.Attribute):
+            name = node.attr
+        elif isinstance(node, ast.Name):
+            name = node.id
+        elif isinstance(node, ast.alias):
+            name = node.name.rsplit(".", 1)[-1]
+        if name in JVM_ATTRIBUTES:
+            uses.add((path.name, ".".join(scope) or "<module>"))
+        for child in ast.iter_child_nodes(node):
+            visit(child, scope)
+
+    visit(ast.parse(path.read_text()), [])
+    return uses
+
+
+def test_library_reaches_the_jvm_only_behind_the_classic_checks():
+    root = Path(splitcv.__file__).parent
+    uses = set().union(*(_jvm_uses(p) for p in root.rglob("*.py")))
+    assert uses <= ALLOWED_JVM_USE, f"new JVM access outside SessionControl's classic branches: {uses - ALLOWED_JVM_USE}"
+    # each SessionControl method that touches the JVM decides on is_connect first
+    source = (root / "queue.py").read_text()
+    tree = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef) and n.name == "SessionControl")
+    for method in tree.body:
+        if isinstance(method, ast.FunctionDef) and any(q.startswith(f"SessionControl.{method.name}") for _, q in uses):
+            assert "self.is_connect" in ast.get_source_segment(source, method), method.name
+
+
+# -- persistence ------------------------------------------------------------------------------------
+
+
+def test_save_with_overwrite_and_load_over_connect(fitted, frames, tmp_path):
+    from custom_splitters import EveryOtherDay
+
+    _, remote = frames
+    model, cv = fitted["model"], fitted["cv"]
+    path = str(tmp_path / "saved")
+    # another validator, with a custom (Python) splitter, is there first
+    _validator(splitter=EveryOtherDay(period=3)).write().save(path)
+    with pytest.raises(Exception, match="already exists"):
+        cv.write().save(path)
+    cv.write().overwrite().save(path)
+    cv_loaded = ParallelCrossValidator.load(path)
+    assert cv_loaded.uid == cv.uid and isinstance(cv_loaded.getSplitter(), KFoldSplitter)
+    assert cv_loaded.getSplitter().getSeed() == 5 and cv_loaded.getParallelism() == 4
+    assert [{p.name: v for p, v in m.items()} for m in cv_loaded.getEstimatorParamMaps()] == [
+        {"regParam": 0.0}, {"regParam": 3.0}]
+
+    model.write().overwrite().save(path)  # now the fitted model replaces the validator
+    loaded = ParallelCrossValidatorModel.load(path)
+    for name in ("avgMetrics", "stdMetrics", "foldMetrics", "bestIndex", "folds", "cvResults"):
+        assert getattr(loaded, name) == getattr(model, name), name
+    for f in range(3):
+        for j in range(2):
+            assert loaded.subModels[f][j].coefficients == model.subModels[f][j].coefficients, (f, j)
+    assert [r.prediction for r in loaded.transform(remote).orderBy("day").collect()] == fitted["predictions"]
+
+
+# -- failing clean ------------------------------------------------------------------------------------
+
+
+class Heartbeat(Estimator):
+    """Each fit runs one long Spark job whose Python UDF sleeps per row and appends a byte to a file
+    (written by the server's Python workers: the job's progress, seen from outside). ``failOn`` raises
+    as soon as that job is running."""
+
+    failOn = Param(Params._dummy(), "failOn", "raise once a slow job runs", typeConverter=TypeConverters.toBoolean)
+    seconds = Param(Params._dummy(), "seconds", "sleep per row", typeConverter=TypeConverters.toFloat)
+
+    def __init__(self, path: str = "") -> None:
+        super().__init__()
+        self.path = path
+        self._setDefault(failOn=False, seconds=0.2)
+
+    def _fit(self, dataset):
+        from pyspark.sql import functions as F
+
+        path = self.path
+        if self.getOrDefault(self.failOn):
+            deadline = time.time() + 120
+            while time.time() < deadline and beats(path) == 0:
+                time.sleep(0.05)
+            raise RuntimeError("failing on purpose")
+        seconds = self.getOrDefault(self.seconds)
+
+        @F.udf("double")
+        def slow(x):
+            import time as _time
+
+            _time.sleep(seconds)
+            with open(path, "a") as out:
+                out.write("x")
+            return float(x)
+
+        dataset.repartition(2).select(slow(F.col("label")).alias("v")).agg(F.sum("v")).collect()
+        return ConstantModel(0.0)
+
+
+def beats(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def test_failure_over_connect_cancels_the_running_jobs(frames, connect, tmp_path):
+    from pyspark.ml.evaluation import RegressionEvaluator
+
+    _, remote = frames
+    path = str(tmp_path / "heartbeat")
+    est = Heartbeat(path)
+    cv = ParallelCrossValidator(
+        estimator=est, estimatorParamMaps=[{est.failOn: False}, {est.failOn: True}],
+        evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=2), parallelism=4,
+    )
+    with pytest.raises(TaskFailed, match=r"param map 1 \{failOn: True\} failed: RuntimeError: failing on purpose"):
+        cv.fit(remote)
+    failed_at, at_failure = time.time(), beats(path)
+    assert at_failure > 0
+    # Two slow jobs of ~60 rows each (0.2 s a row, 2 cores) would beat ~120 times in ~12 s.
+    # Cancelled, the server's Python workers stop within Spark's kill timeout (2 s): the heartbeat
+    # goes still, well before the jobs could have finished.
+    last, still_since = beats(path), time.time()
+    while time.time() - still_since < 2.0:
+        assert time.time() - failed_at < 10, f"jobs still running {time.time() - failed_at:.1f}s after the failure"
+        time.sleep(0.2)
+        now = beats(path)
+        if now != last:
+            last, still_since = now, time.time()
+    assert last < 100, f"{last} rows were processed: the slow jobs ran (nearly) to the end"
+    assert [t.name for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)] == []
+    start = time.time()
+    assert remote.count() == 120  # the server is free again: a new job is not queued behind old ones
+    assert time.time() - start < 10
