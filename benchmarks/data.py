@@ -6,10 +6,9 @@ scaled by the number of series, so the time axis (and so every time-series fold)
 size: 20 series x 500 days = 10^4 rows, 200 series = 10^5, 2,000 series = 10^6.
 
 The data is written once to Parquet (4 files), and the benchmarks read it from there: an uncached,
-file-backed input, as a user's would usually be. Columns ``fold3``, ``fold5``, ``fold10``,
-``fold20``, ``fold50`` and ``fold100`` hold a seeded random fold number (``fold10`` is 0..9) for the random
-k-fold comparisons, given to both Spark's ``CrossValidator`` (``foldCol``) and
-``KFoldSplitter(foldCol=...)``.
+file-backed input, as a user's would usually be. Columns ``fold2`` ... ``fold100`` hold a seeded
+random fold number (``fold10`` is 0..9) for the random k-fold comparisons, given to both Spark's
+``CrossValidator`` (``foldCol``) and ``KFoldSplitter(foldCol=...)``.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 DAYS = 500
-FOLD_COLUMNS = (3, 5, 10, 20, 50, 100)
+FOLD_COLUMNS = (2, 3, 5, 10, 20, 50, 100)
 FEATURES = ["lag1", "lag2", "lag7", "dow_sin", "dow_cos", "noise1", "noise2", "noise3"]
 
 
@@ -63,7 +62,7 @@ def write_panel(spark, directory: str, rows: int) -> str:
     from pyspark.ml.feature import VectorAssembler
 
     series = max(1, rows // DAYS)
-    path = os.path.join(directory, f"panel_{series * DAYS}_v3")
+    path = os.path.join(directory, f"panel_{series * DAYS}_v4")
     if os.path.exists(os.path.join(path, "_SUCCESS")):
         return path
     frame = panel_frame(series)

@@ -94,7 +94,7 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f"splitcv kept {spread(ours['cores'])} cores busy (the article's loop "
                     f"{med(s['contenders'][pair['numerator']]['cores']):.2f}); the machine was shared: load average "
                     f"{med(ours['loads']):.1f} on 2 cores, and a 2-task CPU-bound Spark job run just before and after got "
-                    f"only {min(s['ceiling']):.2f}-{max(s['ceiling']):.2f} cores{machine_note}. See the findings",
+                    f"{min(s['ceiling']):.2f}-{max(s['ceiling']):.2f} cores{machine_note}. See the findings",
                     verdict(cores >= 1.6)))
     else:
         out.append(("expanding window 30x2 at parallelism 8: >= 1.4x faster than the article's loop, cores >= 80% busy",
@@ -377,9 +377,12 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
         f"- Versions: Python {m['python']}, pyspark {m['pyspark']}, {m['java']}, numpy {m['numpy']}",
         f"- Spark: `local[2]`, UI off, driver memory 6g, everything else default (AQE on, 200 shuffle partitions)",
         "",
-        "Commands: `python -m benchmarks.run` (full: up to 25 min here), `python -m benchmarks.run --quick`",
-        "(a few minutes), `python -m benchmarks.run --smoke` (< 60 s, tiny data, one round, writes to a temp",
-        "dir: for CI). `--only ID,...` reruns some sections of the full suite and merges them.",
+        "Commands: `python -m benchmarks.run` (full: 25-minute budget), `python -m benchmarks.run --quick`",
+        "(k-fold 10x2 and window 10x2 at parallelism 8 plus planning: a few minutes on a quiet machine, up to",
+        "its 12-minute budget when loaded), `python -m benchmarks.run --smoke` (tiny data, one round, no",
+        "warm-up, report to a temp dir: 42 s here, for CI). `--only ID,...` reruns sections of the full suite",
+        "and merges them into `benchmarks/results/latest.json`; `--render-only` rewrites this page from it.",
+        "`python -m benchmarks.profile_fit --py-spy` profiles one fit (driver threads and JVM threads).",
         "",
         "**Sizes.** On this machine the cost of a fit is almost all per-Spark-job overhead (query planning,",
         "code generation, JIT, py4j round trips): a `LinearRegression` fit and its evaluation take 0.3-1.5 s",
@@ -389,8 +392,9 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
         "x seconds per job measured so far) and skips it if it would overrun, listing it below. With the",
         "machine as loaded as it was for these runs (load average 8-20 on 2 cores) the whole suite needs",
         "about two hours of runs, so the budget covered the first five sections (the targets) and the rest",
-        "came from `--only` runs; 10^6 rows and the 100-fold comparison with the article's loop did not fit",
-        "(see below).",
+        "came from `--only` runs. 10^6 rows ran for random k-fold only, and the 100-fold comparison with the",
+        "article's loop did not fit at all (an estimated 45 min at that load); splitcv's peak cache at 100 folds",
+        "was measured alone (`--only peak-100`).",
         "",
         "## Targets",
         "",

@@ -91,7 +91,7 @@ def save(run: dict[str, Any], results: list[dict[str, Any]], merge: bool, persis
     if not persist:
         return store
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS + ".lock", "w") as lock:
+    with open(os.path.join(tempfile.gettempdir(), "splitcv-benchmark-results.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if merge and os.path.exists(RESULTS):
             with open(RESULTS) as handle:

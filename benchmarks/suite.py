@@ -119,8 +119,8 @@ def modes() -> dict[str, Mode]:
         "smoke": Mode(
             "smoke", rounds=1, budget_seconds=10 * 60, warmup=False, ceiling=False,
             sections=[
-                kfold("smoke-kfold-3x1", 3, 1, TINY_ROWS, [4]),
-                window("smoke-window-3x1", 3, 1, TINY_ROWS, [4]),
+                kfold("smoke-kfold-2x1", 2, 1, TINY_ROWS, [4]),
+                window("smoke-window-2x1", 2, 1, TINY_ROWS, [4]),
                 "planning-smoke",
             ],
         ),
