@@ -84,6 +84,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
     run at the same time. The input is cached once (unless it already is) and every fold is a filter
     over that cache. Per fold, the estimator's ``fitMultiple`` fits the param maps.
 
+    Memory: one cached copy of the input, plus what each fit in flight caches of its own (for
+    LogisticRegression or l-bfgs solvers about one training set per fit), so that part grows with
+    ``parallelism``; see docs/validator.md.
+
     Examples
     --------
     >>> from pyspark.ml.regression import LinearRegression
