@@ -133,7 +133,7 @@ def modes() -> dict[str, Mode]:
             ],
         ),
         "full": Mode(
-            "full", rounds=3, budget_seconds=25 * 60,
+            "full", rounds=3, budget_seconds=60 * 60,
             sections=[
                 kfold("kfold-10x2", 10, 2, b, [8]),
                 window("window-30x2", 30, 2, b, [8]),
@@ -150,6 +150,7 @@ def modes() -> dict[str, Mode]:
                 lbfgs(kfold("kfold-10x2-lbfgs", 10, 2, b, [8], group="estimator")),
                 lbfgs(window("window-10x2-lbfgs", 10, 2, b, [8], group="estimator")),
                 kfold("kfold-10x2-1e6", 10, 2, 1_000_000, [8], group="rows"),
+                window("window-10x2-1e6", 10, 2, 1_000_000, [8], group="rows"),
             ],
         ),
     }
