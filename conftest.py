@@ -49,3 +49,9 @@ def _doctest_spark(request):
     if isinstance(request.node, pytest.DoctestItem):
         request.node.dtest.globs["spark"] = request.getfixturevalue("spark")
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """The cluster tests start servers and take a few minutes: run them after the rest, which give
+    fast feedback (a stable sort, so each group keeps its collection order)."""
+    items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)

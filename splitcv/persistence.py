@@ -108,10 +108,15 @@ class _Writer(MLWriter):
         self.instance = instance
 
     def save(self, path: str) -> None:
-        # On Spark Connect there is no JVM to delete the old directory; every part below is
-        # written in overwrite mode instead, and loading reads only the parts metadata names.
-        if self.shouldOverwrite and not _is_connect(self.sparkSession):
-            self._handleOverwrite(path)
+        if self.shouldOverwrite:
+            if _is_connect(self.sparkSession):
+                # A Connect client has no JVM gateway to delete the old directory with; the
+                # server's ML helper deletes it, so no part of an earlier save is left behind.
+                from pyspark.ml.connect.readwrite import RemoteMLWriter
+
+                RemoteMLWriter.handleOverwrite(path, True)
+            else:
+                self._handleOverwrite(path)
         self.saveImpl(path)
 
     def _metadata(self, path: str, extra: dict[str, Any]) -> None:

@@ -257,6 +257,10 @@ def test_save_with_overwrite_and_load_over_connect(fitted, frames, tmp_path):
             assert loaded.subModels[f][j].coefficients == model.subModels[f][j].coefficients, (f, j)
     assert [r.prediction for r in loaded.transform(remote).orderBy("day").collect()] == fitted["predictions"]
 
+    cv.write().overwrite().save(path)  # and back: nothing of the model's save is left behind
+    assert sorted(p.name for p in Path(path).iterdir()) == ["estimator", "evaluator", "metadata", "splitter"]
+    assert ParallelCrossValidator.load(path).uid == cv.uid
+
 
 # -- failing clean ------------------------------------------------------------------------------------
 
