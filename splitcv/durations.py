@@ -21,6 +21,7 @@ __all__ = [
     "Calendar",
     "DateCalendar",
     "TimestampCalendar",
+    "WallClockCalendar",
     "Size",
     "ZERO",
 ]
@@ -194,3 +195,27 @@ class TimestampCalendar:
 
     def __repr__(self) -> str:
         return f"TimestampCalendar({self.time_zone!r})"
+
+
+_EPOCH_NAIVE = _dt.datetime(1970, 1, 1)
+
+
+class WallClockCalendar:
+    """Time points are microseconds since 1970-01-01 00:00 on a clock with no time zone (Spark's
+    TIMESTAMP_NTZ): every day has 24 hours, and no session time zone moves a point.
+    """
+
+    resolution = 1
+
+    def __init__(self) -> None:
+        # Without daylight-saving changes, wall-clock arithmetic is UTC arithmetic.
+        self._utc = TimestampCalendar("UTC")
+
+    def add(self, point: int, duration: Duration, times: int = 1) -> int:
+        return self._utc.add(point, duration, times)
+
+    def to_python(self, point: int) -> _dt.datetime:
+        return _EPOCH_NAIVE + _dt.timedelta(microseconds=point)
+
+    def __repr__(self) -> str:
+        return "WallClockCalendar()"

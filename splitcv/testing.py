@@ -15,7 +15,7 @@ The checks then run in plain Python on the collected counts:
   :class:`~splitcv.BlockedKFoldSplitter`): every row is in exactly one fold's validation set.
 
 Sizes follow the splitters' convention: an integer ``gap`` counts distinct time points of the
-dataset; a duration string (``"7 days"``) is calendar time on a DATE or TIMESTAMP column.
+dataset; a duration string (``"7 days"``) is calendar time on a DATE, TIMESTAMP or TIMESTAMP_NTZ column.
 
 Examples
 --------

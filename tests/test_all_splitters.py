@@ -1,7 +1,7 @@
 """One contract every splitter keeps, built-in or custom, checked on the Spark path.
 
 Each case is a splitter factory taking the number of folds. On one small irregular panel dataset
-(three series, one of them starting late; integer, DATE and TIMESTAMP time columns), every case:
+(three series, one of them starting late; integer, DATE, TIMESTAMP and TIMESTAMP_NTZ time columns), every case:
 splits into non-empty disjoint folds that ``describe`` counts exactly; passes the leakage auditor;
 agrees with ``getNumFolds``; survives a save/load round trip with its Params; and runs the same
 number of Spark jobs for 5 folds as for 50.
@@ -33,6 +33,7 @@ from splitcv.testing import assert_no_leakage
 
 START_DATE = dt.date(2021, 1, 1)
 START_TS = dt.datetime(2021, 1, 1, tzinfo=dt.timezone.utc)
+START_NTZ = dt.datetime(2021, 1, 1)
 POINTS = 150  # distinct time points; a fifth of the calendar is missing (irregular)
 
 
@@ -73,6 +74,10 @@ CASES = [
         "expanding-timestamp",
         lambda k: ExpandingWindowSplitter(timeCol="ts", horizon="2 hours", gap="3 hours", initialWindow="1 day", numFolds=k),
     ),
+    Case(
+        "expanding-timestamp-ntz",
+        lambda k: ExpandingWindowSplitter(timeCol="ntz", horizon="3 hours", step="2 hours", gap="1 hour", numFolds=k),
+    ),
     Case("sliding-int", lambda k: SlidingWindowSplitter(timeCol="t", windowSize=10, horizon=1, gap=1, numFolds=k)),
     Case(
         "sliding-date",
@@ -93,8 +98,8 @@ CASES = [
 def panel(spark) -> DataFrame:
     """Three series on one irregular time axis (every fifth step skipped); series 'c' starts late.
 
-    ``t`` counts steps, ``d`` is a DATE ``t`` days after 2021-01-01, ``ts`` a TIMESTAMP ``t`` hours
-    after it; ``f5``/``f50`` are fold columns for k-fold with user folds.
+    ``t`` counts steps, ``d`` is a DATE ``t`` days after 2021-01-01, ``ts`` a TIMESTAMP and ``ntz`` a
+    TIMESTAMP_NTZ ``t`` hours after it; ``f5``/``f50`` are fold columns for k-fold with user folds.
     """
     steps = [i + i // 4 for i in range(POINTS)]
     rows = []
@@ -103,9 +108,9 @@ def panel(spark) -> DataFrame:
             row = len(rows)
             rows.append(
                 (series, step, START_DATE + dt.timedelta(days=step), START_TS + dt.timedelta(hours=step),
-                 float(step % 7), row % 5, row % 50, row)
+                 START_NTZ + dt.timedelta(hours=step), float(step % 7), row % 5, row % 50, row)
             )
-    schema = "series string, t int, d date, ts timestamp, y double, f5 int, f50 int, row int"
+    schema = "series string, t int, d date, ts timestamp, ntz timestamp_ntz, y double, f5 int, f50 int, row int"
     frame = spark.createDataFrame(rows, schema).cache()
     yield frame
     frame.unpersist()

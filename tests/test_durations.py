@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from splitcv.durations import ZERO, DateCalendar, Duration, TimestampCalendar, parse_duration
+from splitcv.durations import ZERO, DateCalendar, Duration, TimestampCalendar, WallClockCalendar, parse_duration
 
 # Cases are small by construction; a busy CI machine should not turn a slow example into a failure.
 bounded = settings(deadline=None)
@@ -363,6 +363,47 @@ def test_timestamp_days_keep_the_wall_clock_when_it_exists(zoned, days):
         tzinfo=None) == naive
     if exists and not start.fold:
         assert moved.replace(tzinfo=None) == naive
+
+
+# ------------------------------------------------------------------------------ TIMESTAMP_NTZ
+
+EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+
+
+def naive_micros(when: dt.datetime) -> int:
+    return (when - EPOCH_NAIVE) // dt.timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    "start, text, times, expected",
+    [
+        # New York springs forward on 2024-03-10 and falls back on 2024-11-03: a clock with no
+        # time zone has neither change, so 02:30 exists and every day is 24 hours.
+        (dt.datetime(2024, 3, 9, 2, 30), "1 day", 1, dt.datetime(2024, 3, 10, 2, 30)),
+        (dt.datetime(2024, 3, 10, 1, 30), "1 hour", 1, dt.datetime(2024, 3, 10, 2, 30)),
+        (dt.datetime(2024, 11, 3, 1, 30), "1 hour", 1, dt.datetime(2024, 11, 3, 2, 30)),
+        (dt.datetime(2024, 1, 31, 12), "1 month", 1, dt.datetime(2024, 2, 29, 12)),
+        (dt.datetime(2024, 2, 29), "1 year", 1, dt.datetime(2025, 2, 28)),
+        (dt.datetime(1969, 12, 31, 23, 59, 59, 999_999), "1 second", 1, dt.datetime(1970, 1, 1, 0, 0, 0, 999_999)),
+        (dt.datetime(2024, 3, 31), "1 month", -1, dt.datetime(2024, 2, 29)),
+    ],
+)
+def test_wall_clock_calendar_has_no_clock_changes(start, text, times, expected):
+    calendar = WallClockCalendar()
+    moved = calendar.add(naive_micros(start), parse_duration(text), times)
+    assert calendar.to_python(moved) == expected
+
+
+@bounded
+@given(st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1)),
+       timestamp_durations, st.integers(-24, 24))
+def test_wall_clock_calendar_is_utc_arithmetic_on_naive_times(when, duration, times):
+    """Its points round-trip through naive datetimes, and it moves them exactly as the UTC calendar
+    moves the same wall-clock reading."""
+    calendar, utc = WallClockCalendar(), TimestampCalendar("UTC")
+    point = naive_micros(when)
+    assert calendar.to_python(point) == when and calendar.to_python(point).tzinfo is None
+    assert calendar.add(point, duration, times) == utc.add(point, duration, times)
 
 
 # ------------------------------------------------------------------------------ layering

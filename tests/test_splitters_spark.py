@@ -367,3 +367,52 @@ def test_windows_match_sklearn_time_series_split_on_one_row_per_time_point(spark
         return
     folds = collect_folds(ours.split(df))
     assert [(sorted(r[0] for r in t), sorted(r[0] for r in v)) for t, v in folds] == expected
+
+
+# -- TIMESTAMP_NTZ ----------------------------------------------------------------------------------
+
+
+def _ntz_folds(spark, zone: str, frame: DataFrame, column: str, splitter_for) -> tuple[list, dict]:
+    """``describe`` and every fold's row ids, with the session time zone set to ``zone``."""
+    previous = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", zone)
+    try:
+        splitter = splitter_for(column)
+        assert_no_leakage(splitter, frame)
+        infos = [(i.train_start, i.train_end, i.validation_start, i.validation_end, i.train_rows, i.validation_rows)
+                 for i in splitter.describe(frame)]
+        folds = collect_folds(splitter.split(frame))
+        return infos, {i: {"train": sorted(r[-1] for r in train), "validation": sorted(r[-1] for r in validation)}
+                       for i, (train, validation) in enumerate(folds)}
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", previous)
+
+
+def test_timestamp_ntz_follows_its_own_wall_clock_in_any_session_time_zone(spark):
+    """Half-hourly readings across New York's 2024 clock changes, as TIMESTAMP_NTZ. With the session
+    in New York, 02:00-02:59 on March 10 do not exist and 01:00-01:59 on November 3 happen twice; a
+    TIMESTAMP_NTZ has neither change, so its folds must be the same as in a UTC session, and the same
+    as those of a TIMESTAMP column holding the same readings in UTC."""
+    readings = [dt.datetime(2024, 3, 10) + dt.timedelta(minutes=30 * i) for i in range(12)]
+    readings += [dt.datetime(2024, 11, 3) + dt.timedelta(minutes=30 * i) for i in range(12)]
+    rows = [(when, when.replace(tzinfo=dt.timezone.utc), r) for r, when in enumerate(readings)]
+    frame = spark.createDataFrame(rows, "ntz timestamp_ntz, ts timestamp, row int")
+
+    def splitter_for(column):
+        return ExpandingWindowSplitter(timeCol=column, horizon="1 hour", gap="30 minutes", numFolds=6)
+
+    in_new_york = _ntz_folds(spark, "America/New_York", frame, "ntz", splitter_for)
+    in_utc = _ntz_folds(spark, "UTC", frame, "ntz", splitter_for)
+    as_timestamp = _ntz_folds(spark, "UTC", frame, "ts", splitter_for)
+    assert in_new_york == in_utc
+    naive = [tuple(v.replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in info) for info in as_timestamp[0]]
+    assert in_utc[0] == naive and in_utc[1] == as_timestamp[1]
+    # The last fold validates on 05:00 and 05:30 of November 3 (rows 22, 23) and, after a 30-minute
+    # gap, trains up to 04:00 (row 20).
+    assert in_utc[0][-1][2:4] == (dt.datetime(2024, 11, 3, 5), dt.datetime(2024, 11, 3, 5, 30))
+    assert all(isinstance(v, dt.datetime) and v.tzinfo is None for info in in_utc[0] for v in info[:4])
+    last = len(in_utc[0]) - 1
+    assert in_utc[1][last]["validation"] == [22, 23] and max(in_utc[1][last]["train"]) == 20
+    # Every fold trains on all of March 10, 02:00 and 02:30 (rows 4, 5) included, which New York's
+    # clock skips: none was dropped or merged with 03:00.
+    assert all(set(range(12)) <= set(sides["train"]) for sides in in_utc[1].values())

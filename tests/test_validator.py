@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import threading
@@ -329,3 +330,22 @@ def test_copy_applies_extra_to_the_nested_estimator(days):
     copied = cv.copy({lr.maxIter: 7, cv.parallelism: 3})
     assert copied.getEstimator().getMaxIter() == 7 and lr.getMaxIter() == 100
     assert copied.getParallelism() == 3 and cv.getParallelism() == 1
+
+
+@pytest.mark.parametrize("time_type", ["timestamp", "timestamp_ntz"])
+def test_time_stamped_folds_survive_save_and_load(spark, days, tmp_path, time_type):
+    """FoldInfo keeps its time values' kind through a save: aware datetimes for TIMESTAMP, naive
+    wall-clock ones for TIMESTAMP_NTZ."""
+    stamped = days.withColumn("at", F.timestamp_seconds(F.col("day") * 3600).cast(time_type))
+    lr = LinearRegression(solver="normal")
+    cv = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 1.0}], evaluator=RegressionEvaluator(),
+        splitter=ExpandingWindowSplitter(timeCol="at", horizon="6 hours", numFolds=3), parallelism=2,
+    )
+    model = cv.fit(stamped)
+    model.write().save(str(tmp_path / "model"))
+    loaded = ParallelCrossValidatorModel.load(str(tmp_path / "model"))
+    assert loaded.folds == model.folds and loaded.avgMetrics == model.avgMetrics
+    last = model.folds[-1]
+    assert last.validation_rows == 6 and last.validation_end.replace(tzinfo=None) == dt.datetime(1970, 1, 5, 23)
+    assert all((info.validation_start.tzinfo is None) == (time_type == "timestamp_ntz") for info in loaded.folds)

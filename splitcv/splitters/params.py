@@ -74,7 +74,7 @@ class HasTimeCol(Params):
     timeCol: "Param[str]" = Param(
         Params._dummy(),
         "timeCol",
-        "the time/order column: integers (time points), DATE or TIMESTAMP",
+        "the time/order column: integers (time points), DATE, TIMESTAMP or TIMESTAMP_NTZ",
         typeConverter=_to_column_name,
     )
 

@@ -10,7 +10,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, parse_duration
+from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, WallClockCalendar, parse_duration
 from splitcv.plan import CalendarScale, CountScale, Fold, Scale
 from splitcv.splitters.base import FoldSet, FoldSplitter
 from splitcv.splitters.params import HasTimeCol
@@ -53,13 +53,36 @@ def time_kind(dataset: DataFrame, column: str, param: str = "timeCol") -> TimeKi
         return TimeKind(
             "timestamp", column, F.unix_micros, lambda p: F.timestamp_micros(F.lit(p)), TimestampCalendar(zone)
         )
-    hint = ""
     if isinstance(data_type, T.TimestampNTZType):
-        hint = f" (cast it: dataset.withColumn({column!r}, F.col({column!r}).cast('timestamp')))"
+        wall = WallClockCalendar()
+        return TimeKind("timestamp_ntz", column, _wall_clock_micros, lambda p: _wall_clock_literal(wall, p), wall)
     raise TypeError(
         f"{param}={column!r} has type {data_type.simpleString()}, which is not a time/order column; "
-        f"use an integer, DATE or TIMESTAMP column{hint}"
+        "use an integer, DATE, TIMESTAMP or TIMESTAMP_NTZ column"
     )
+
+
+_MICROS_PER_DAY = 86_400_000_000
+
+
+def _wall_clock_micros(column: Column) -> Column:
+    """A TIMESTAMP_NTZ as microseconds since 1970-01-01 00:00 of its own wall clock.
+
+    Built from the wall-clock fields, which no time zone touches: Spark's ``unix_micros`` and
+    ``timestamp_diff`` go through the session time zone, which moves a wall-clock time that a
+    daylight-saving change skips (02:30 on a spring-forward day would read as 03:30).
+    """
+    return (
+        F.unix_date(column.cast("date")).cast("long") * _MICROS_PER_DAY
+        + F.hour(column).cast("long") * 3_600_000_000
+        + F.minute(column).cast("long") * 60_000_000
+        + (F.date_part(F.lit("SECOND"), column) * 1_000_000).cast("long")
+    )
+
+
+def _wall_clock_literal(calendar: WallClockCalendar, point: int) -> Column:
+    # A string cast to TIMESTAMP_NTZ is read as a wall-clock time, with no time zone.
+    return F.lit(calendar.to_python(point).isoformat(sep=" ")).cast("timestamp_ntz")
 
 
 def resolve_sizes(kind: TimeKind, sizes: dict[str, Union[int, str, None]]) -> tuple[dict[str, Any], bool]:
@@ -74,7 +97,7 @@ def resolve_sizes(kind: TimeKind, sizes: dict[str, Union[int, str, None]]) -> tu
         name, value = next(iter(durations.items()))
         raise ValueError(
             f"{name}={value!r} is a calendar duration, but timeCol={kind.column!r} holds integers; give "
-            f"a whole number of time points instead, or split on a DATE or TIMESTAMP column"
+            f"a whole number of time points instead, or split on a DATE, TIMESTAMP or TIMESTAMP_NTZ column"
         )
     if durations and counts:
         (dname, dvalue), (cname, cvalue) = next(iter(durations.items())), next(iter(counts.items()))

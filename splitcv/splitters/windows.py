@@ -76,7 +76,7 @@ class ExpandingWindowSplitter(_WindowSplitter):
 
     Validation windows are ``horizon`` long; each next fold moves the cut-off on by ``step``
     (default ``horizon``); training runs from the first time point up to ``gap`` before the
-    validation window. Sizes are counts of distinct time points, or on DATE/TIMESTAMP columns
+    validation window. Sizes are counts of distinct time points, or on DATE/TIMESTAMP(_NTZ) columns
     calendar durations such as ``"7 days"`` or ``"1 month"``.
 
     Examples

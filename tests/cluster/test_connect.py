@@ -39,12 +39,19 @@ ROWS = [(d, Vectors.dense([float(d), float(d % 7)]), 2.0 * d + (d % 5), d % 3) f
 COLUMNS = ["day", "features", "label", "fold"]
 
 
+def _with_wall_clock(frame):
+    """Adds ``at``: a TIMESTAMP_NTZ ``day`` hours after 1970-01-01 00:00."""
+    from pyspark.sql import functions as F
+
+    return frame.withColumn("at", F.timestamp_seconds(F.col("day") * 3600).cast("timestamp_ntz"))
+
+
 @pytest.fixture(scope="module")
 def frames(spark, connect):
     """The same rows as a classic and as a Connect DataFrame."""
     with classic_mode():
-        classic = spark.createDataFrame(ROWS, COLUMNS)
-    return classic, connect.createDataFrame(ROWS, COLUMNS)
+        classic = _with_wall_clock(spark.createDataFrame(ROWS, COLUMNS))
+    return classic, _with_wall_clock(connect.createDataFrame(ROWS, COLUMNS))
 
 
 # -- splitters -------------------------------------------------------------------------------------
@@ -53,6 +60,7 @@ SPLITTERS = {
     "kfold-random": lambda: KFoldSplitter(numFolds=3, seed=11),
     "kfold-column": lambda: KFoldSplitter(numFolds=3, foldCol="fold"),
     "expanding": lambda: ExpandingWindowSplitter(timeCol="day", horizon=10, gap=2, numFolds=3),
+    "expanding-ntz": lambda: ExpandingWindowSplitter(timeCol="at", horizon="5 hours", gap="2 hours", numFolds=3),
     "sliding": lambda: SlidingWindowSplitter(timeCol="day", windowSize=30, horizon=10, numFolds=3),
     "blocked": lambda: BlockedKFoldSplitter(timeCol="day", numFolds=4, gap=2),
 }
