@@ -92,8 +92,8 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
         machine_note = (f"; the machine had {med(idle):.2f} cores idle during these fits" if idle else "")
         out.append(("... with cores >= 80% busy (>= 1.6 of 2 cores)",
                     f"splitcv kept {spread(ours['cores'])} cores busy (the article's loop "
-                    f"{med(s['contenders'][pair['numerator']]['cores']):.2f}); the machine was shared: load average "
-                    f"{med(ours['loads']):.1f} on 2 cores, and a 2-task CPU-bound Spark job run just before and after got "
+                    f"{med(s['contenders'][pair['numerator']]['cores']):.2f}); load average during the fits "
+                    f"{med(ours['loads']):.1f} on 2 cores (the benchmark's own threads count), and a 2-task CPU-bound Spark job run just before and after got "
                     f"{min(s['ceiling']):.2f}-{max(s['ceiling']):.2f} cores{machine_note}. See the findings",
                     verdict(cores >= 1.6)))
     else:
@@ -263,7 +263,7 @@ def plot(store: dict[str, Any], path: str) -> bool:
         axes[0].legend(fontsize=8)
     axes[1].axhline(2.0, color="grey", linewidth=0.8)
     axes[1].set_ylabel("CPU cores busy (driver + JVM)")
-    axes[1].set_title("Cores kept busy (2 available; shared machine)")
+    axes[1].set_title("Cores kept busy (2 available)")
     if axes[1].get_legend_handles_labels()[0]:
         axes[1].legend(fontsize=7)
     # rows
@@ -318,7 +318,7 @@ METHOD = """\
 - **Wall time**: `time.perf_counter` around `fit`.
 - **Cores busy**: CPU seconds (user + system, `/proc/<pid>/stat`) of the driver's Python process and
   of the JVM (its pid from `ProcessHandle.current().pid()`), divided by the wall time.
-  Because the machine is shared, each comparison also measures what a CPU-bound Spark job of 2
+  Because the machine may be shared, each comparison also measures what a CPU-bound Spark job of 2
   tasks (hashing) got just before and just after it, and (in later runs) how many cores the whole
   machine left idle during each fit (`/proc/stat`).
 - **Peak cached bytes**: a background thread sums `memSize + diskSize` over
@@ -373,7 +373,7 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
                      f"load average {r['load'][0]} at the start and {r['load'][1]} at the end")
     lines += [
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB memory, {m['os']}; shared with other "
-        "agents' test runs (see the load averages: 2 would mean the two cores are fully used)",
+        "agents' test runs at times (see the load averages: 2 would mean the two cores are fully used)",
         f"- Versions: Python {m['python']}, pyspark {m['pyspark']}, {m['java']}, numpy {m['numpy']}",
         f"- Spark: `local[2]`, UI off, driver memory 6g, everything else default (AQE on, 200 shuffle partitions)",
         "",
@@ -387,9 +387,9 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
         "",
         "**Sizes.** On this machine the cost of a fit is mostly per-Spark-job overhead (query planning,",
         "code generation, JIT, py4j round trips): a `LinearRegression` fit and its evaluation take 0.3-1.5 s",
-        "depending on the load, 10^5 rows cost little more than 10^4, and 10^6 about 2.5x. So the suite's",
-        f"time is set by the number of fits more than by rows: the configurations use {BASE_ROWS:,} rows unless",
-        "the table says otherwise. Before each section the runner estimates its cost (Spark jobs x seconds",
+        "depending on the load, while 100x the rows (10^4 to 10^6) makes a k-fold 10x2 run 2.5x slower and a",
+        "window 10x2 run 3.5x. So the suite's time is set by the number of fits more than by rows: the",
+        f"configurations use {BASE_ROWS:,} rows unless the table says otherwise. Before each section the runner estimates its cost (Spark jobs x seconds",
         "per job measured so far) and skips it if it would overrun the budget (`--budget-minutes`), listing",
         "it below. The whole suite takes about 41 minutes on this machine when it is quiet; on a loaded",
         "machine (load average 8-20 on 2 cores) it needs about two hours, and `--only` runs fill in what the",

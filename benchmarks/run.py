@@ -1,7 +1,7 @@
 """Run the benchmark suite and write docs/benchmarks.md and docs/img/benchmark-scaling.png.
 
     python -m benchmarks.run            # the full suite (41 min on this 2-core machine when quiet; budget 60 min)
-    python -m benchmarks.run --quick    # a few minutes: k-fold 10x2 at parallelism 2 and 8, window 10x2, planning
+    python -m benchmarks.run --quick    # a few minutes: k-fold 10x2 and window 10x2 at parallelism 8, planning
     python -m benchmarks.run --smoke    # under a minute, tiny data, one round: checks that everything runs
 
 ``--only ID[,ID...]`` runs some sections of the full suite and merges them into the last results

@@ -1,7 +1,8 @@
 """Calendar durations ("7 days", "1 month") and the arithmetic that moves a time point by one.
 
 Time points reach the planner as integers: days since 1970-01-01 for DATE columns and microseconds
-since the epoch for TIMESTAMP columns. A calendar converts such an integer to a civil date or time,
+since the epoch for TIMESTAMP columns (since 1970-01-01 00:00 of their own wall clock for
+TIMESTAMP_NTZ columns). A calendar converts such an integer to a civil date or time,
 adds a duration the way a person reads it ("1 month" after Jan 31 is the last day of February), and
 converts back. Nothing here imports pyspark.
 """

@@ -108,6 +108,8 @@ class _Writer(MLWriter):
         self.instance = instance
 
     def save(self, path: str) -> None:
+        # Refuse what cannot be saved before an overwrite deletes the earlier save.
+        self._check()
         if self.shouldOverwrite:
             if _is_connect(self.sparkSession):
                 # A Connect client has no JVM gateway to delete the old directory with; the
@@ -118,6 +120,9 @@ class _Writer(MLWriter):
             else:
                 self._handleOverwrite(path)
         self.saveImpl(path)
+
+    def _check(self) -> None:
+        _encode_param_maps(list(self.instance.getEstimatorParamMaps()))
 
     def _metadata(self, path: str, extra: dict[str, Any]) -> None:
         instance = self.instance
@@ -138,8 +143,11 @@ class _Writer(MLWriter):
 
 
 class ValidatorWriter(_Writer):
-    def saveImpl(self, path: str) -> None:
+    def _check(self) -> None:
         self.instance._check_config()
+        super()._check()
+
+    def saveImpl(self, path: str) -> None:
         self._metadata(path, {})
         self._stages(path)
 

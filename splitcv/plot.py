@@ -181,8 +181,8 @@ def _sampled_bands(splitter, dataset, time_col: Optional[str], max_rows: int) ->
         raise ValueError(f"timeCol={time_col!r} has null values; drop or fill them to draw the folds along it")
     if not (_is_calendar(times[0]) or isinstance(times[0], numbers.Number)):
         raise TypeError(
-            f"timeCol={time_col!r} holds {type(times[0]).__name__} values; draw along a numeric, DATE or "
-            "TIMESTAMP column, or leave timeCol unset to draw rows in order"
+            f"timeCol={time_col!r} holds {type(times[0]).__name__} values; draw along a numeric, DATE, "
+            "TIMESTAMP or TIMESTAMP_NTZ column, or leave timeCol unset to draw rows in order"
         )
     distinct = sorted(set(times))
     slot = {t: j for j, t in enumerate(distinct)}

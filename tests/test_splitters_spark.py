@@ -416,3 +416,25 @@ def test_timestamp_ntz_follows_its_own_wall_clock_in_any_session_time_zone(spark
     # Every fold trains on all of March 10, 02:00 and 02:30 (rows 4, 5) included, which New York's
     # clock skips: none was dropped or merged with 03:00.
     assert all(set(range(12)) <= set(sides["train"]) for sides in in_utc[1].values())
+
+
+@pytest.mark.parametrize("sizes", [{"horizon": 1, "numFolds": 5}, {"horizon": "1 second", "numFolds": 3}],
+                         ids=["counts", "seconds"])
+def test_timestamp_ntz_keeps_microseconds_on_both_sides_of_1970(spark, sizes):
+    """Sub-second readings around the epoch (negative points, fractions): the same folds and bounds as
+    a TIMESTAMP column holding the same readings in a UTC session."""
+    epoch = dt.datetime(1970, 1, 1)
+    offsets = [-2_500_000, -1_000_000, -500_000, -1, 0, 1, 499_999, 500_000, 1_250_000, 2_000_001]
+    readings = [epoch + dt.timedelta(microseconds=o) for o in offsets]
+    rows = [(when, when.replace(tzinfo=dt.timezone.utc), r) for r, when in enumerate(readings)]
+    frame = spark.createDataFrame(rows, "ntz timestamp_ntz, ts timestamp, row int")
+
+    def splitter_for(column):
+        return ExpandingWindowSplitter(timeCol=column, **sizes)
+
+    ntz = _ntz_folds(spark, "UTC", frame, "ntz", splitter_for)
+    ts = _ntz_folds(spark, "UTC", frame, "ts", splitter_for)
+    naive = [tuple(v.replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in info) for info in ts[0]]
+    assert ntz[0] == naive and ntz[1] == ts[1]
+    bounds = {v for info in ntz[0] for v in info[:4]}
+    assert bounds <= set(readings), bounds - set(readings)

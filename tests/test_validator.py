@@ -349,3 +349,19 @@ def test_time_stamped_folds_survive_save_and_load(spark, days, tmp_path, time_ty
     last = model.folds[-1]
     assert last.validation_rows == 6 and last.validation_end.replace(tzinfo=None) == dt.datetime(1970, 1, 5, 23)
     assert all((info.validation_start.tzinfo is None) == (time_type == "timestamp_ntz") for info in loaded.folds)
+
+
+def test_an_overwrite_that_cannot_be_saved_keeps_the_earlier_save(spark, days, tmp_path):
+    """What cannot be saved is refused before the overwrite deletes the directory it would replace."""
+    lr = LinearRegression()
+    path = str(tmp_path / "cv")
+    good = ParallelCrossValidator(estimator=lr, estimatorParamMaps=[{lr.regParam: 0.5}], evaluator=RegressionEvaluator(),
+                                  splitter=KFoldSplitter(numFolds=2))
+    good.write().save(path)
+    unsaveable = good.copy().setEstimatorParamMaps([{lr.regParam: 0.5, lr.weightCol: "w"}, {lr.regParam: LinearRegression()}])
+    with pytest.raises(ValueError, match=r"estimatorParamMaps\[1\] sets regParam to a LinearRegression"):
+        unsaveable.write().overwrite().save(path)
+    unconfigured = ParallelCrossValidator(estimator=lr, evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=2))
+    with pytest.raises(ValueError, match="holds no param map"):
+        unconfigured.write().overwrite().save(path)
+    assert ParallelCrossValidator.load(path).uid == good.uid
