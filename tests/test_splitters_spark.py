@@ -388,6 +388,11 @@ def _ntz_folds(spark, zone: str, frame: DataFrame, column: str, splitter_for) ->
         spark.conf.set("spark.sql.session.timeZone", previous)
 
 
+def _without_zone(infos: list[tuple]) -> list[tuple]:
+    """``describe`` rows of a TIMESTAMP column in a UTC session, read as wall-clock (naive) times."""
+    return [tuple(v.replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in info) for info in infos]
+
+
 def test_timestamp_ntz_follows_its_own_wall_clock_in_any_session_time_zone(spark):
     """Half-hourly readings across New York's 2024 clock changes, as TIMESTAMP_NTZ. With the session
     in New York, 02:00-02:59 on March 10 do not exist and 01:00-01:59 on November 3 happen twice; a
@@ -405,7 +410,7 @@ def test_timestamp_ntz_follows_its_own_wall_clock_in_any_session_time_zone(spark
     in_utc = _ntz_folds(spark, "UTC", frame, "ntz", splitter_for)
     as_timestamp = _ntz_folds(spark, "UTC", frame, "ts", splitter_for)
     assert in_new_york == in_utc
-    naive = [tuple(v.replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in info) for info in as_timestamp[0]]
+    naive = _without_zone(as_timestamp[0])
     assert in_utc[0] == naive and in_utc[1] == as_timestamp[1]
     # The last fold validates on 05:00 and 05:30 of November 3 (rows 22, 23) and, after a 30-minute
     # gap, trains up to 04:00 (row 20).
@@ -434,7 +439,7 @@ def test_timestamp_ntz_keeps_microseconds_on_both_sides_of_1970(spark, sizes):
 
     ntz = _ntz_folds(spark, "UTC", frame, "ntz", splitter_for)
     ts = _ntz_folds(spark, "UTC", frame, "ts", splitter_for)
-    naive = [tuple(v.replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in info) for info in ts[0]]
+    naive = _without_zone(ts[0])
     assert ntz[0] == naive and ntz[1] == ts[1]
     bounds = {v for info in ntz[0] for v in info[:4]}
     assert bounds <= set(readings), bounds - set(readings)
