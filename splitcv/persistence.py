@@ -25,7 +25,7 @@ from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, 
 
 __all__ = ["ValidatorWriter", "ValidatorReader", "ValidatorModelWriter", "ValidatorModelReader"]
 
-_SIMPLE_PARAMS = ("parallelism", "collectSubModels", "refit")
+_SIMPLE_PARAMS = ("parallelism", "collectSubModels", "refit", "singleClassFolds")
 FORMAT_VERSION = 1
 
 
@@ -57,6 +57,8 @@ def _encode_value(value: Any) -> Any:
         return {"__date__": value.isoformat()}
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
+    if isinstance(value, dict):  # class counts: JSON keys would turn class values into strings
+        return {"__pairs__": [[_encode_value(k), _encode_value(v)] for k, v in value.items()]}
     return value
 
 
@@ -65,6 +67,8 @@ def _decode_value(value: Any) -> Any:
         return _dt.datetime.fromisoformat(value["__datetime__"])
     if isinstance(value, dict) and "__date__" in value:
         return _dt.date.fromisoformat(value["__date__"])
+    if isinstance(value, dict) and "__pairs__" in value:
+        return {_decode_value(k): _decode_value(v) for k, v in value["__pairs__"]}
     return value
 
 
@@ -164,6 +168,7 @@ class ValidatorModelWriter(_Writer):
             "foldMetrics": model.foldMetrics,
             "cvResults": model.cvResults,
             "folds": [{k: _encode_value(v) for k, v in vars(info).items()} for info in model.folds],
+            "skippedFolds": model.skippedFolds,
             "hasBestModel": model.bestModel is not None,
             "subModelShape": shape,
         }
@@ -236,5 +241,6 @@ class ValidatorModelReader(_Reader):
             bestIndex=metadata["bestIndex"],
             folds=[FoldInfo(**{k: _decode_value(v) for k, v in info.items()}) for info in metadata["folds"]],
             cvResults=metadata["cvResults"],
+            skippedFolds=metadata.get("skippedFolds", []),
         )
         return self._apply(model, metadata, stages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -15,9 +16,10 @@ from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
+from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
 
-__all__ = ["ParallelCrossValidator", "ParallelCrossValidatorModel"]
+__all__ = ["ParallelCrossValidator", "ParallelCrossValidatorModel", "SingleClassFoldWarning", "param_labels"]
 
 ParamMap = dict
 
@@ -29,6 +31,19 @@ def _to_parallelism(value: Any) -> int:
     if number < 1:
         raise ValueError(f"{number} threads cannot run anything; give parallelism >= 1")
     return number
+
+
+SINGLE_CLASS_CHOICES = ("error", "skip", "score")
+
+
+def _to_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(repr(c) for c in choices)}")
+    return value
+
+
+class SingleClassFoldWarning(UserWarning):
+    """Folds whose training or validation rows are all of one class were skipped or scored anyway."""
 
 
 class _ValidatorParams(HasParallelism, HasCollectSubModels):
@@ -43,6 +58,14 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels):
     refit: "Param[bool]" = Param(
         Params._dummy(), "refit", "refit the best param map on the whole dataset as bestModel",
         typeConverter=TypeConverters.toBoolean,
+    )
+    singleClassFolds: "Param[str]" = Param(
+        Params._dummy(),
+        "singleClassFolds",
+        "with a classification evaluator, what a fold whose training or validation rows are all of one class "
+        "does: 'error' (default: fail before fitting, naming the folds), 'skip' (leave them out of the "
+        "scores, with a warning) or 'score' (score them anyway, with a warning)",
+        typeConverter=lambda value: _to_choice(value, "singleClassFolds", SINGLE_CLASS_CHOICES),
     )
 
     def getEstimator(self) -> Estimator:
@@ -59,6 +82,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels):
 
     def getRefit(self) -> bool:
         return self.getOrDefault(self.refit)
+
+    def getSingleClassFolds(self) -> str:
+        return self.getOrDefault(self.singleClassFolds)
 
 
 def _stage_uids(stage: Params) -> dict[str, Params]:
@@ -117,9 +143,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         parallelism: int = 1,
         collectSubModels: bool = False,
         refit: bool = True,
+        singleClassFolds: str = "error",
     ) -> None:
         super().__init__()
-        self._setDefault(parallelism=1, collectSubModels=False, refit=True)
+        self._setDefault(parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error")
         self._set(**self._input_kwargs)
 
     @keyword_only
@@ -133,6 +160,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         parallelism: int = 1,
         collectSubModels: bool = False,
         refit: bool = True,
+        singleClassFolds: str = "error",
     ) -> "ParallelCrossValidator":
         return self._set(**self._input_kwargs)
 
@@ -164,6 +192,9 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
 
     def setRefit(self, value: bool) -> "ParallelCrossValidator":
         return self._set(refit=value)
+
+    def setSingleClassFolds(self, value: str) -> "ParallelCrossValidator":
+        return self._set(singleClassFolds=value)
 
     # -- validation before any Spark job ---------------------------------------------------------
     def _check_config(self, dataset: Optional[DataFrame] = None) -> None:
@@ -210,27 +241,28 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         data = dataset.cache() if owns_cache else dataset
         succeeded = False
         try:
-            folds = splitter.prepare(data)
+            classes = _class_column(evaluator, data)
+            folds = splitter.prepare(data, classes)
             infos = folds.infos if folds.infos is not None else measure_folds(
-                data, folds.conditions, splitter._time_column()
+                data, folds.conditions, splitter._time_column(), classes
             )
+            skipped = _single_class_folds(infos, evaluator, self.getSingleClassFolds()) if classes else []
             splits = [(data.filter(t), data.filter(v)) for t, v in folds.conditions]
-            outcome = _run_grid(estimator, evaluator, maps, splits, infos, parallelism, collect, control)
+            outcome = _run_grid(estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped)
             metrics = outcome["metrics"]
-            avg = [float(np.mean([metrics[f][j] for f in range(len(splits))])) for j in range(len(maps))]
-            std = [float(np.std([metrics[f][j] for f in range(len(splits))])) for j in range(len(maps))]
             larger = evaluator.isLargerBetter()
-            best = int(np.argmax(avg) if larger else np.argmin(avg))
-            best_model = estimator.fit(data, maps[best]) if refit else None
+            chosen = select_best(metrics, larger, skipped)
+            best_model = estimator.fit(data, maps[chosen.best]) if refit else None
             model = ParallelCrossValidatorModel(
                 bestModel=best_model,
-                avgMetrics=avg,
-                stdMetrics=std,
+                avgMetrics=chosen.avg,
+                stdMetrics=chosen.std,
                 foldMetrics=metrics,
                 subModels=outcome["models"] if collect else None,
-                bestIndex=best,
+                bestIndex=chosen.best,
                 folds=infos,
-                cvResults=_cv_results(maps, metrics, outcome["fit_seconds"], outcome["score_seconds"], larger),
+                cvResults=_cv_results(maps, metrics, outcome["fit_seconds"], outcome["score_seconds"], chosen),
+                skippedFolds=skipped,
             )
             succeeded = True
             return self._copyValues(model)
@@ -262,8 +294,82 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         return ValidatorReader(cls)
 
 
-def _describe_map(param_map: ParamMap) -> str:
-    return "{" + ", ".join(f"{p.name}: {v!r}" for p, v in param_map.items()) + "}"
+def param_labels(maps: Sequence[ParamMap]) -> dict[Param, str]:
+    """A name for every Param the maps set: its own name, or ``<stage uid>.<name>`` where two
+    stages' Params share a name (a grid over ``lr1.regParam`` and ``lr2.regParam``)."""
+    params = {param for param_map in maps for param in param_map}
+    owners: dict[str, set[str]] = {}
+    for param in params:
+        owners.setdefault(param.name, set()).add(param.parent)
+    return {param: param.name if len(owners[param.name]) == 1 else f"{param.parent}.{param.name}" for param in params}
+
+
+def _describe_map(param_map: ParamMap, labels: dict[Param, str]) -> str:
+    return "{" + ", ".join(f"{labels[p]}: {v!r}" for p, v in param_map.items()) + "}"
+
+
+def _classification_evaluators() -> tuple[type, ...]:
+    """Evaluators whose metric needs two classes on each side of a fold."""
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
+
+    return BinaryClassificationEvaluator, MulticlassClassificationEvaluator
+
+
+def _class_column(evaluator: Evaluator, dataset: DataFrame) -> Optional[str]:
+    """The label column to count classes of: a classification evaluator's, when the input has it
+    (a Pipeline that makes its label, with a StringIndexer say, cannot be checked up front)."""
+    if not isinstance(evaluator, _classification_evaluators()):
+        return None
+    label = evaluator.getOrDefault(evaluator.getParam("labelCol"))
+    return label if label in dataset.columns else None
+
+
+def _single_class_folds(infos: Sequence[FoldInfo], evaluator: Evaluator, mode: str) -> list[int]:
+    """Apply ``singleClassFolds`` to folds with one class on a side; return the folds to skip."""
+    found = []
+    for info in infos:
+        sides = [
+            side
+            for side, counts in (("training", info.train_classes), ("validation", info.validation_classes))
+            if counts is not None and len([c for c in counts if c is not None]) < 2
+        ]
+        if sides:
+            found.append((info, sides))
+    if not found:
+        return []
+    metric = evaluator.getOrDefault(evaluator.getParam("metricName"))
+    listing = "; ".join(
+        f"fold {info.fold}: {' and '.join(sides)} all one class "
+        f"(training {_class_text(info.train_classes)}, validation {_class_text(info.validation_classes)})"
+        for info, sides in found
+    )
+    what = (
+        f"{type(evaluator).__name__}'s {metric} is meaningless on a validation set of one class (Spark reports "
+        "it as if perfect), and a model trained on one class cannot score two"
+    )
+    if mode == "error":
+        raise ValueError(
+            f"{len(found)} of {len(infos)} folds have a side with a single class: {listing}. {what}. Use folds "
+            "that hold every class (a longer horizon, fewer folds, or a stratified split), or set "
+            "singleClassFolds='skip' to leave these folds out of the scores, or 'score' to score them anyway."
+        )
+    warnings.warn(
+        f"singleClassFolds={mode!r}: {'skipping' if mode == 'skip' else 'scoring'} {len(found)} of {len(infos)} "
+        f"folds with a side of a single class: {listing}. {what}.",
+        SingleClassFoldWarning,
+        stacklevel=4,
+    )
+    if mode == "skip":
+        if len(found) == len(infos):
+            raise ValueError(f"singleClassFolds='skip' leaves no fold to score: every fold has a side of one class ({listing})")
+        return [info.fold for info, _ in found]
+    return []
+
+
+def _class_text(counts: Optional[dict]) -> str:
+    if not counts:
+        return "no rows"
+    return ", ".join(f"{label!r}: {rows}" for label, rows in sorted(counts.items(), key=lambda kv: str(kv[0])))
 
 
 def _run_grid(
@@ -275,16 +381,18 @@ def _run_grid(
     parallelism: int,
     collect: bool,
     control: SessionControl,
+    skipped: Sequence[int] = (),
 ) -> dict[str, Any]:
     import threading
 
     k, m = len(splits), len(maps)
     metrics = [[float("nan")] * m for _ in range(k)]
-    fit_seconds = [[0.0] * m for _ in range(k)]
-    score_seconds = [[0.0] * m for _ in range(k)]
+    fit_seconds = [[float("nan")] * m for _ in range(k)]
+    score_seconds = [[float("nan")] * m for _ in range(k)]
     models: list[list[Any]] = [[None] * m for _ in range(k)]  # a fresh list per fold: no aliasing
     iterators: dict[int, Any] = {}
     lock = threading.Lock()
+    labels = param_labels(maps)
 
     def model_iterator(fold: int) -> Any:
         # fitMultiple once per fold, shared by that fold's tasks, created on first use.
@@ -295,6 +403,8 @@ def _run_grid(
 
     def work(task: Task) -> None:
         models_of_fold = model_iterator(task.fold)
+        # The fit time starts here, once the task has its thread and the fold's iterator: waiting
+        # for a thread or for the lock above is not fitting.
         start = time.perf_counter()
         fit_single = getattr(models_of_fold, "fitSingleModel", None)
         if fit_single is not None:  # the default lazy iterator: fit the task's own param map
@@ -309,19 +419,13 @@ def _run_grid(
         if collect:
             models[task.fold][index] = model
 
-    tasks = [Task(f, j, float(infos[f].train_rows)) for f in range(k) for j in range(m)]
+    tasks = [Task(f, j, float(infos[f].train_rows)) for f in range(k) if f not in skipped for j in range(m)]
 
     def describe(task: Task) -> str:
-        return f"fold {task.fold} with param map {task.param_map} {_describe_map(maps[task.param_map])}"
+        return f"fold {task.fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
     run_tasks(LongestFirst(tasks), work, parallelism, control, describe)
     return {"metrics": metrics, "models": models, "fit_seconds": fit_seconds, "score_seconds": score_seconds}
-
-
-def _rank(values: Sequence[float], larger_is_better: bool) -> list[int]:
-    """1 for the best; ties share the better rank (scikit-learn's 'min' method)."""
-    keys = [(-v if larger_is_better else v) for v in values]
-    return [1 + sum(1 for other in keys if other < key) for key in keys]
 
 
 def _cv_results(
@@ -329,23 +433,31 @@ def _cv_results(
     metrics: list[list[float]],
     fit_seconds: list[list[float]],
     score_seconds: list[list[float]],
-    larger_is_better: bool,
+    chosen: Selection,
 ) -> dict[str, list[Any]]:
-    """A table in the shape of scikit-learn's ``cv_results_``: one entry per param map."""
+    """A table in the shape of scikit-learn's ``cv_results_``: one entry per param map.
+
+    Times are per (fold, map) task, averaged over the folds that ran: ``fit_time`` from handing the
+    training set to the estimator until the model came back, ``score_time`` the transform and the
+    evaluation; neither counts time a task waited for a thread.
+    """
     k, m = len(metrics), len(maps)
     per_map = lambda table: [[table[f][j] for f in range(k)] for j in range(m)]  # noqa: E731
-    scores, fits, scorings = per_map(metrics), per_map(fit_seconds), per_map(score_seconds)
-    results: dict[str, list[Any]] = {"params": [{p.name: v for p, v in pm.items()} for pm in maps]}
+    fits, scorings = per_map(fit_seconds), per_map(score_seconds)
+    labels = param_labels(maps)
+    results: dict[str, list[Any]] = {"params": [{labels[p]: v for p, v in pm.items()} for pm in maps]}
     for f in range(k):
-        results[f"split{f}_test_score"] = [scores[j][f] for j in range(m)]
-    mean = [float(np.mean(s)) for s in scores]
-    results["mean_test_score"] = mean
-    results["std_test_score"] = [float(np.std(s)) for s in scores]
-    results["rank_test_score"] = _rank(mean, larger_is_better)
-    results["mean_fit_time"] = [float(np.mean(s)) for s in fits]
-    results["std_fit_time"] = [float(np.std(s)) for s in fits]
-    results["mean_score_time"] = [float(np.mean(s)) for s in scorings]
-    results["std_score_time"] = [float(np.std(s)) for s in scorings]
+        results[f"split{f}_test_score"] = [metrics[f][j] for j in range(m)]
+    results["mean_test_score"] = chosen.avg
+    results["std_test_score"] = chosen.std
+    results["rank_test_score"] = chosen.ranks
+    results["nan_folds"] = chosen.nan_folds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # skipped folds have no times
+        results["mean_fit_time"] = [float(np.nanmean(s)) for s in fits]
+        results["std_fit_time"] = [float(np.nanstd(s)) for s in fits]
+        results["mean_score_time"] = [float(np.nanmean(s)) for s in scorings]
+        results["std_score_time"] = [float(np.nanstd(s)) for s in scorings]
     return results
 
 
@@ -354,7 +466,12 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
 
     ``foldMetrics[f][j]`` is param map ``j``'s metric on fold ``f``; ``subModels[f][j]`` its model
     when ``collectSubModels`` was set; ``cvResults`` a table like scikit-learn's ``cv_results_``
-    (``summary()`` gives it as a pandas DataFrame); ``folds`` each fold's description.
+    (``summary()`` gives it as a pandas DataFrame); ``folds`` each fold's description;
+    ``skippedFolds`` the folds left out of every score (``singleClassFolds='skip'``), whose
+    ``foldMetrics`` are NaN.
+
+    ``bestIndex`` is never a map with a NaN metric on a scored fold (see :mod:`splitcv.selection`);
+    ``avgMetrics`` and ``stdMetrics`` are over the scored folds.
     """
 
     def __init__(
@@ -367,6 +484,7 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
         bestIndex: int = 0,
         folds: Optional[list[FoldInfo]] = None,
         cvResults: Optional[dict[str, list[Any]]] = None,
+        skippedFolds: Optional[list[int]] = None,
     ) -> None:
         super().__init__()
         self.bestModel = bestModel
@@ -377,6 +495,7 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
         self.bestIndex = bestIndex
         self.folds = list(folds or [])
         self.cvResults = dict(cvResults or {})
+        self.skippedFolds = list(skippedFolds or [])
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         if self.bestModel is None:
@@ -385,10 +504,24 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
 
     @property
     def bestParams(self) -> dict[str, Any]:
-        return {p.name: v for p, v in self.getEstimatorParamMaps()[self.bestIndex].items()}
+        """The best param map by Param name (``<stage uid>.<name>`` where two stages share a name)."""
+        maps = self.getEstimatorParamMaps()
+        labels = param_labels(maps)
+        return {labels[p]: v for p, v in maps[self.bestIndex].items()}
 
     def summary(self) -> "pandas.DataFrame":  # noqa: F821
-        """``cvResults`` as a pandas DataFrame, best first."""
+        """``cvResults`` as a pandas DataFrame, best first.
+
+        One row per param map: ``params`` (named as in :attr:`bestParams`), ``split<f>_test_score``
+        per fold (NaN where the evaluator returned NaN, or for a skipped fold), ``mean_test_score``
+        and ``std_test_score`` over the scored folds, ``rank_test_score`` (1 is best; ties share a
+        rank; maps that cannot be chosen, with a NaN fold, rank last), ``nan_folds`` (the scored
+        folds whose metric is NaN), and ``mean_fit_time``/``std_fit_time`` (seconds from handing the
+        fold's training set to the estimator until its model came back) and
+        ``mean_score_time``/``std_score_time`` (transform and evaluate). Times do not count a
+        task's wait for a thread; for an estimator whose ``fitMultiple`` fits several maps in one
+        pass, a task's fit time is its wait for its model from that pass.
+        """
         import pandas as pd
 
         table = pd.DataFrame(self.cvResults)
@@ -408,6 +541,7 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
             bestIndex=self.bestIndex,
             folds=self.folds,
             cvResults=self.cvResults,
+            skippedFolds=self.skippedFolds,
         )
         that = self._copyValues(that, extra)
         that.uid = self.uid

@@ -23,7 +23,9 @@ __all__ = ["FoldSplitter", "FoldInfo", "FoldSet", "measure_folds", "format_folds
 @dataclass(frozen=True)
 class FoldInfo:
     """One fold as ``describe`` reports it. Time bounds are the first and last time values present
-    on each side (``None`` for splitters without a time column)."""
+    on each side (``None`` for splitters without a time column). Class counts (``{class: rows}``)
+    are there when the folds were prepared with a label column (the validator does that for
+    classification evaluators), else ``None``."""
 
     fold: int
     train_rows: int
@@ -32,6 +34,8 @@ class FoldInfo:
     train_end: Any = None
     validation_start: Any = None
     validation_end: Any = None
+    train_classes: Optional[dict] = None
+    validation_classes: Optional[dict] = None
 
 
 @dataclass
@@ -96,7 +100,9 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
     def _check_schema(self, dataset: DataFrame) -> None:
         """Raise on parameters that do not fit this dataset's schema (no Spark job may run)."""
 
-    def _fold_set(self, dataset: DataFrame) -> FoldSet:
+    def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
+        """Conditions, and descriptions where planning gives them free (with per-class row counts
+        of the column ``classes`` when it is given)."""
         return FoldSet(list(self._fold_conditions(dataset)))
 
     def _time_column(self) -> Optional[str]:
@@ -114,10 +120,13 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
         if dataset is not None:
             self._check_schema(dataset)
 
-    def prepare(self, dataset: DataFrame) -> FoldSet:
-        """Check, then build the folds' conditions (and their descriptions where they come free)."""
+    def prepare(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
+        """Check, then build the folds' conditions (and their descriptions where they come free).
+
+        ``classes`` names a label column whose rows per class the descriptions should count, in the
+        same summary job as planning, where the splitter plans from one."""
         self.check(dataset)
-        folds = self._fold_set(dataset)
+        folds = self._fold_set(dataset, classes)
         if not folds.conditions:
             raise ValueError(f"{type(self).__name__} made no fold on this dataset; check its parameters")
         return folds
@@ -150,9 +159,13 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
 
 
 def measure_folds(
-    dataset: DataFrame, conditions: Sequence[tuple[Column, Column]], time_col: Optional[str] = None
+    dataset: DataFrame,
+    conditions: Sequence[tuple[Column, Column]],
+    time_col: Optional[str] = None,
+    classes: Optional[str] = None,
 ) -> list[FoldInfo]:
-    """Count each fold's rows (and time ranges) in a single aggregate job, then check them."""
+    """Count each fold's rows (and time ranges, and rows per class of ``classes``) in a single
+    aggregate job, then check them."""
     aggregates = []
     for train, validation in conditions:
         aggregates += [F.count_if(train), F.count_if(validation), F.count_if(train & validation)]
@@ -164,15 +177,28 @@ def measure_folds(
                 F.min(F.when(validation, t)),
                 F.max(F.when(validation, t)),
             ]
-    row = dataset.agg(*aggregates).first()
     width = 7 if time_col is not None else 3
+    if classes is None:
+        groups = [(None, list(dataset.agg(*aggregates).first()))]
+    else:  # the same aggregates per class, in one job: totals are their sums
+        rows = dataset.groupBy(F.col(classes).alias("__class")).agg(*aggregates).collect()
+        groups = [(r[0], list(r[1:])) for r in rows]
     infos = []
     for index in range(len(conditions)):
-        values = list(row[index * width : (index + 1) * width])
-        train_rows, validation_rows, both = values[:3]
+        parts = [(label, values[index * width : (index + 1) * width]) for label, values in groups]
+        train_rows, validation_rows, both = (sum(p[k] for _, p in parts) for k in range(3))
         check_fold(index, train_rows, validation_rows, both)
-        infos.append(FoldInfo(index, train_rows, validation_rows, *values[3:]))
+        bounds = [_combine(min if k % 2 == 0 else max, [p[3 + k] for _, p in parts]) for k in range(width - 3)]
+        per_class: list[Optional[dict]] = [None, None]
+        if classes is not None:
+            per_class = [{label: p[k] for label, p in parts if p[k]} for k in (0, 1)]
+        infos.append(FoldInfo(index, train_rows, validation_rows, *bounds, *([None] * (4 - len(bounds))), *per_class))
     return infos
+
+
+def _combine(pick: Any, values: Sequence[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    return pick(present) if present else None
 
 
 def check_fold(index: int, train_rows: int, validation_rows: int, both: int = 0) -> None:

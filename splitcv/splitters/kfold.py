@@ -75,11 +75,11 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
             raise TypeError("KFoldSplitter draws folds from the rows' content, but every column is a map; set foldCol")
         return F.pmod(F.xxhash64(F.lit(self.getSeed()), *hashable), F.lit(self.getOrDefault(self.numFolds)))
 
-    def _fold_set(self, dataset: DataFrame) -> FoldSet:
+    def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
         k = self.getOrDefault(self.numFolds)
         expr = self._fold_expr(dataset)
         fold_col = self.getFoldCol()
-        values, counts = summarize(dataset, expr, "foldCol", fold_col or "<random fold>")
+        values, counts, per_class = summarize(dataset, expr, "foldCol", fold_col or "<random fold>", classes)
         outside = [v for v in values if not 0 <= v < k]
         if outside:
             raise ValueError(
@@ -93,7 +93,13 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
         points = list(range(k))
         folds = plan_blocked(CountScale(k), k)
         conditions = render_folds(expr, points, folds, F.lit)
-        return FoldSet(conditions, plan_infos(folds, points, [by_fold[f] for f in points], None))
+        by_class = dict(zip(values, per_class)) if per_class is not None else None
+        return FoldSet(
+            conditions,
+            plan_infos(
+                folds, points, [by_fold[f] for f in points], None, [by_class[f] for f in points] if by_class else None
+            ),
+        )
 
     def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
         return self._fold_set(dataset).conditions

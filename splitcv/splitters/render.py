@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import reduce
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -11,23 +11,39 @@ from pyspark.sql import functions as F
 from splitcv.plan.folds import Fold, Range
 from splitcv.splitters.base import FoldInfo, check_fold
 
-__all__ = ["summarize", "render_ranges", "render_folds", "plan_infos"]
+__all__ = ["ClassCounts", "summarize", "render_ranges", "render_folds", "plan_infos"]
 
 
-def summarize(dataset: DataFrame, expr: Column, param: str, column: str) -> tuple[list[Any], list[int]]:
+#: Row counts per class of one time value or fold: ``{class value: rows}``.
+ClassCounts = dict
+
+
+def summarize(
+    dataset: DataFrame, expr: Column, param: str, column: str, classes: Optional[str] = None
+) -> tuple[list[Any], list[int], Optional[list[ClassCounts]]]:
     """Distinct values of ``expr`` with their row counts, sorted: one Spark job.
+
+    With ``classes`` (a label column), the same job also counts each value's rows per class, so a
+    validator learns every fold's class counts without another pass over the data.
 
     Null values are an error naming ``param``: a row with no time (or fold) belongs to no fold.
     """
-    rows = dataset.groupBy(expr.alias("value")).count().collect()
+    keys = [expr.alias("value")] + ([F.col(classes).alias("class")] if classes is not None else [])
+    rows = dataset.groupBy(*keys).count().collect()
     nulls = sum(r["count"] for r in rows if r["value"] is None)
     if nulls:
         raise ValueError(
             f"{param}={column!r} has {nulls} null values; every row needs one. Drop them "
             f"(dataset.dropna(subset=[{column!r}])) or fill them before splitting"
         )
-    rows.sort(key=lambda r: r["value"])
-    return [r["value"] for r in rows], [r["count"] for r in rows]
+    counts: dict[Any, int] = {}
+    per_class: dict[Any, ClassCounts] = {}
+    for r in rows:
+        counts[r["value"]] = counts.get(r["value"], 0) + r["count"]
+        if classes is not None:
+            per_class.setdefault(r["value"], {})[r["class"]] = r["count"]
+    values = sorted(counts)
+    return values, [counts[v] for v in values], [per_class[v] for v in values] if classes is not None else None
 
 
 def render_ranges(expr: Column, points: Sequence[Any], ranges: Sequence[Range], literal: Callable[[Any], Column]) -> Column:
@@ -60,7 +76,11 @@ def render_folds(
 
 
 def plan_infos(
-    folds: Sequence[Fold], points: Sequence[Any], counts: Sequence[int], to_python: Callable[[Any], Any] | None
+    folds: Sequence[Fold],
+    points: Sequence[Any],
+    counts: Sequence[int],
+    to_python: Callable[[Any], Any] | None,
+    classes: Optional[Sequence[ClassCounts]] = None,
 ) -> list[FoldInfo]:
     """Describe planned folds from the summary alone: no Spark job."""
     prefix = [0]
@@ -69,6 +89,22 @@ def plan_infos(
 
     def rows(ranges: Sequence[Range]) -> int:
         return sum(prefix[b] - prefix[a] for a, b in ranges)
+
+    # Running totals per class, so a fold's class counts cost one subtraction per range.
+    class_prefix: dict[Any, list[int]] = {}
+    for index, by_class in enumerate(classes or ()):
+        for value, number in by_class.items():
+            running = class_prefix.setdefault(value, [0] * (len(counts) + 1))
+            running[index + 1] = number
+    for running in class_prefix.values():
+        for index in range(1, len(running)):
+            running[index] += running[index - 1]
+
+    def class_rows(ranges: Sequence[Range]) -> Optional[ClassCounts]:
+        if classes is None:
+            return None
+        total = {value: sum(p[b] - p[a] for a, b in ranges) for value, p in class_prefix.items()}
+        return {value: number for value, number in total.items() if number}
 
     infos = []
     for index, fold in enumerate(folds):
@@ -82,5 +118,7 @@ def plan_infos(
                 to_python(points[fold.validation[0]]),
                 to_python(points[fold.validation[1] - 1]),
             ]
-        infos.append(FoldInfo(index, train_rows, validation_rows, *bounds))
+        infos.append(
+            FoldInfo(index, train_rows, validation_rows, *bounds, class_rows(fold.train), class_rows((fold.validation,)))
+        )
     return infos

@@ -14,7 +14,7 @@ from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, W
 from splitcv.plan import CalendarScale, CountScale, Fold, Scale
 from splitcv.splitters.base import FoldSet, FoldSplitter
 from splitcv.splitters.params import HasTimeCol
-from splitcv.splitters.render import plan_infos, render_folds, summarize
+from splitcv.splitters.render import ClassCounts, plan_infos, render_folds, summarize
 
 __all__ = ["TimeKind", "time_kind", "resolve_sizes", "TimeAxisSplitter"]
 
@@ -149,22 +149,24 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol):
         """The plan behind the folds: the distinct time values (as Python values), their row counts,
         and each fold's index ranges into them. One Spark job."""
         self.check(dataset)
-        kind, points, counts, folds = self._plan_dataset(dataset)
+        kind, points, counts, folds, _ = self._plan_dataset(dataset)
         return [kind.to_python(p) for p in points], counts, folds
 
-    def _plan_dataset(self, dataset: DataFrame) -> tuple[TimeKind, list[int], list[int], list[Fold]]:
+    def _plan_dataset(
+        self, dataset: DataFrame, classes: Optional[str] = None
+    ) -> tuple[TimeKind, list[int], list[int], list[Fold], Optional[list[ClassCounts]]]:
         kind = time_kind(dataset, self.getTimeCol())
         sizes, calendar = resolve_sizes(kind, self._sizes())
-        points, counts = summarize(dataset, kind.as_points(F.col(kind.column)), "timeCol", kind.column)
+        points, counts, per_class = summarize(dataset, kind.as_points(F.col(kind.column)), "timeCol", kind.column, classes)
         if not points:
             raise ValueError(f"the dataset is empty: {type(self).__name__} has no time points to split")
         scale: Scale = CalendarScale(points, kind.calendar) if calendar else CountScale(len(points))
-        return kind, points, counts, self._plan(scale, sizes)
+        return kind, points, counts, self._plan(scale, sizes), per_class
 
-    def _fold_set(self, dataset: DataFrame) -> FoldSet:
-        kind, points, counts, folds = self._plan_dataset(dataset)
+    def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
+        kind, points, counts, folds, per_class = self._plan_dataset(dataset, classes)
         conditions = render_folds(F.col(kind.column), points, folds, kind.literal)
-        return FoldSet(conditions, plan_infos(folds, points, counts, kind.to_python))
+        return FoldSet(conditions, plan_infos(folds, points, counts, kind.to_python, per_class))
 
     def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
         return self._fold_set(dataset).conditions
