@@ -13,6 +13,8 @@ PUBLIC_METHODS = ("split", "describe", "getNumFolds", "check", "plan", "fit", "t
 
 def section(obj: object, name: str) -> list[str]:
     lines = [f"## `{name}`", ""]
+    if inspect.isclass(obj) and issubclass(obj, Warning):  # a category to filter on: its doc is all there is
+        return lines + [f"A `{obj.__mro__[1].__name__}`. " + inspect.cleandoc(obj.__doc__ or ""), ""]
     if inspect.isclass(obj):
         init = obj.__init__
         lines += ["```python", f"{name}{inspect.signature(init)}".replace("(self, ", "(").replace("(self)", "()"), "```", ""]

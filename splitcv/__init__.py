@@ -22,8 +22,13 @@ __all__ = [
     "BlockedKFoldSplitter",
 ]
 
-from splitcv.validator import ParallelCrossValidator, ParallelCrossValidatorModel  # noqa: E402
+from splitcv.selection import MetricWarning  # noqa: E402
+from splitcv.validator import (  # noqa: E402
+    ParallelCrossValidator,
+    ParallelCrossValidatorModel,
+    SingleClassFoldWarning,
+)
 
-__all__ += ["ParallelCrossValidator", "ParallelCrossValidatorModel"]
+__all__ += ["ParallelCrossValidator", "ParallelCrossValidatorModel", "MetricWarning", "SingleClassFoldWarning"]
 
 # The leakage auditor lives in splitcv.testing (audit_splitter, assert_no_leakage).

@@ -179,6 +179,8 @@ class ValidatorModelWriter(_Writer):
         if sub_models is not None:
             for f, row in enumerate(sub_models):
                 for j, sub in enumerate(row):
+                    if sub is None:  # a skipped fold (singleClassFolds='skip') was never fitted
+                        continue
                     _save_stage(sub, os.path.join(path, "subModels", f"fold-{f}", f"model-{j}"), self.shouldOverwrite)
 
 
@@ -227,9 +229,10 @@ class ValidatorModelReader(_Reader):
         load = lambda p: DefaultParamsReader.loadParamsInstance(p, self.sparkSession)  # noqa: E731
         best: Optional[Params] = load(os.path.join(path, "bestModel")) if metadata["hasBestModel"] else None
         sub_models = None
+        skipped = set(metadata.get("skippedFolds", []))
         if metadata["subModelShape"] is not None:
             sub_models = [
-                [load(os.path.join(path, "subModels", f"fold-{f}", f"model-{j}")) for j in range(width)]
+                [None if f in skipped else load(os.path.join(path, "subModels", f"fold-{f}", f"model-{j}")) for j in range(width)]
                 for f, width in enumerate(metadata["subModelShape"])
             ]
         model = self.cls(

@@ -50,9 +50,17 @@ def select_best(
 ) -> Selection:
     """Average ``metrics[fold][map]`` over the scored folds and choose the best map.
 
-    >>> s = select_best([[float("nan"), 39.6], [float("nan"), 53.9], [60.1, 54.9]], larger_is_better=True)
+    Map 0's metric is NaN on folds 0 and 1, so map 1 is chosen although map 0 did best on fold 2,
+    and a :class:`MetricWarning` says which maps could not be chosen:
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     s = select_best([[float("nan"), 39.6], [float("nan"), 53.9], [60.1, 54.9]], larger_is_better=True)
     >>> s.best, s.ranks, s.nan_folds
     (1, [2, 1], [[0, 1], []])
+    >>> [w.category.__name__ for w in caught]
+    ['MetricWarning']
     """
     table = np.asarray(metrics, dtype=float)
     if table.ndim != 2 or table.shape[0] == 0:

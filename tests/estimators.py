@@ -6,6 +6,7 @@ import threading
 import time
 
 from pyspark.ml.base import Estimator, Model
+from pyspark.ml.evaluation import Evaluator
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.regression import LinearRegression
 from pyspark.sql import functions as F
@@ -99,3 +100,30 @@ class CountsFitMultiple(Estimator):
         CountsFitMultiple.calls += 1
         model = LinearRegression().fit(dataset)
         return iter([(i, model) for i in range(len(paramMaps))])
+
+
+class Constant(Estimator):
+    """Predicts ``value``, or NaN once its training set reaches past ``nanFrom`` on column ``t``
+    (an undefined metric on the later folds of a time split)."""
+
+    value = Param(Params._dummy(), "value", "the prediction", typeConverter=TypeConverters.toFloat)
+    nanFrom = Param(Params._dummy(), "nanFrom", "predict NaN when max(t) >= this", typeConverter=TypeConverters.toFloat)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._setDefault(value=0.0, nanFrom=float("inf"))
+
+    def _fit(self, dataset):
+        last = dataset.agg(F.max("t")).first()[0]
+        nan = last is not None and last >= self.getOrDefault(self.nanFrom)
+        return ConstantModel(float("nan") if nan else self.getOrDefault(self.value))
+
+
+class MeanPrediction(Evaluator):
+    """The mean prediction, larger is better: NaN when the predictions are."""
+
+    def _evaluate(self, dataset):
+        return float(dataset.agg(F.avg("prediction")).first()[0])
+
+    def isLargerBetter(self) -> bool:
+        return True
