@@ -31,9 +31,12 @@ class Task:
     """Fit one param map on one fold's training set, then score it on the fold's validation set."""
 
     fold: int
-    param_map: int
+    #: the param map's index; None for the fold's shared pipeline prefix (splitcv.prefix)
+    param_map: Optional[int]
     #: expected cost, for ordering (training rows of the fold)
     cost: float = 0.0
+    #: a task that must have finished before this one starts (its fold's prefix)
+    after: Optional["Task"] = None
 
 
 class Scheduler(Protocol):
@@ -46,17 +49,22 @@ class Scheduler(Protocol):
 
 class LongestFirst:
     """Every task, the most expensive first: an expanding window's last folds train longest, and
-    starting them first keeps the tail of the run short."""
+    starting them first keeps the tail of the run short. A task whose ``after`` has not finished
+    waits; the next ready one goes instead (other folds do not wait for a fold's prefix)."""
 
     def __init__(self, tasks: Iterable[Task]) -> None:
-        self._pending = sorted(tasks, key=lambda t: (-t.cost, t.fold, t.param_map))
-        self._pending.reverse()  # pop() from the end
+        key = lambda t: (-t.cost, t.fold, -1 if t.param_map is None else t.param_map)  # noqa: E731
+        self._pending = sorted(tasks, key=key)
+        self._done: set[Task] = set()
 
     def next_task(self) -> Optional[Task]:
-        return self._pending.pop() if self._pending else None
+        for index, task in enumerate(self._pending):
+            if task.after is None or task.after in self._done:
+                return self._pending.pop(index)
+        return None  # nothing ready until a task in flight finishes
 
     def task_done(self, task: Task, result: Any) -> None:
-        pass
+        self._done.add(task)
 
 
 class TaskFailed(RuntimeError):

@@ -15,6 +15,7 @@ from pyspark.ml.param.shared import HasCollectSubModels, HasParallelism
 from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
+from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -68,6 +69,14 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels):
         typeConverter=lambda value: _to_choice(value, "singleClassFolds", SINGLE_CLASS_CHOICES),
     )
 
+    sharePipelinePrefix: "Param[bool]" = Param(
+        Params._dummy(),
+        "sharePipelinePrefix",
+        "when the estimator is a Pipeline, fit the stages before the first stage a param map sets once per "
+        "fold instead of once per (fold, map); results are the same (see splitcv.prefix)",
+        typeConverter=TypeConverters.toBoolean,
+    )
+
     def getEstimator(self) -> Estimator:
         return self.getOrDefault(self.estimator)
 
@@ -85,6 +94,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels):
 
     def getSingleClassFolds(self) -> str:
         return self.getOrDefault(self.singleClassFolds)
+
+    def getSharePipelinePrefix(self) -> bool:
+        return self.getOrDefault(self.sharePipelinePrefix)
 
 
 def _stage_uids(stage: Params) -> dict[str, Params]:
@@ -108,7 +120,8 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
     Spark's ``CrossValidator`` runs folds one after another with at most one thread per param map;
     here ``parallelism`` threads take tasks from one queue (longest first), so folds and grid points
     run at the same time. The input is cached once (unless it already is) and every fold is a filter
-    over that cache. Per fold, the estimator's ``fitMultiple`` fits the param maps.
+    over that cache. Per fold, the estimator's ``fitMultiple`` fits the param maps; for a Pipeline, the
+    stages before the first one a param map sets are fitted once per fold (``sharePipelinePrefix``).
 
     Memory: one cached copy of the input, plus what each fit in flight caches of its own (for
     LogisticRegression or l-bfgs solvers about one training set per fit), so that part grows with
@@ -144,9 +157,12 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         collectSubModels: bool = False,
         refit: bool = True,
         singleClassFolds: str = "error",
+        sharePipelinePrefix: bool = True,
     ) -> None:
         super().__init__()
-        self._setDefault(parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error")
+        self._setDefault(
+            parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True
+        )
         self._set(**self._input_kwargs)
 
     @keyword_only
@@ -161,6 +177,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         collectSubModels: bool = False,
         refit: bool = True,
         singleClassFolds: str = "error",
+        sharePipelinePrefix: bool = True,
     ) -> "ParallelCrossValidator":
         return self._set(**self._input_kwargs)
 
@@ -195,6 +212,9 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
 
     def setSingleClassFolds(self, value: str) -> "ParallelCrossValidator":
         return self._set(singleClassFolds=value)
+
+    def setSharePipelinePrefix(self, value: bool) -> "ParallelCrossValidator":
+        return self._set(sharePipelinePrefix=value)
 
     # -- validation before any Spark job ---------------------------------------------------------
     def _check_config(self, dataset: Optional[DataFrame] = None) -> None:
@@ -248,7 +268,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             )
             skipped = _single_class_folds(infos, evaluator, self.getSingleClassFolds()) if classes else []
             splits = [(data.filter(t), data.filter(v)) for t, v in folds.conditions]
-            outcome = _run_grid(estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped)
+            outcome = _run_grid(
+                estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped,
+                self.getSharePipelinePrefix(),
+            )
             metrics = outcome["metrics"]
             larger = evaluator.isLargerBetter()
             chosen = select_best(metrics, larger, skipped)
@@ -382,10 +405,13 @@ def _run_grid(
     collect: bool,
     control: SessionControl,
     skipped: Sequence[int] = (),
+    share_prefix: bool = False,
 ) -> dict[str, Any]:
     import threading
 
     k, m = len(splits), len(maps)
+    prefix_length = shared_prefix_length(estimator, maps) if share_prefix else 0
+    prefixes: dict[int, list[Any]] = {}
     metrics = [[float("nan")] * m for _ in range(k)]
     fit_seconds = [[float("nan")] * m for _ in range(k)]
     score_seconds = [[float("nan")] * m for _ in range(k)]
@@ -402,15 +428,24 @@ def _run_grid(
             return iterators[fold]
 
     def work(task: Task) -> None:
-        models_of_fold = model_iterator(task.fold)
-        # The fit time starts here, once the task has its thread and the fold's iterator: waiting
-        # for a thread or for the lock above is not fitting.
-        start = time.perf_counter()
-        fit_single = getattr(models_of_fold, "fitSingleModel", None)
-        if fit_single is not None:  # the default lazy iterator: fit the task's own param map
-            index, model = task.param_map, fit_single(task.param_map)
-        else:  # an estimator that fits many maps in one pass hands them out in its own order
-            index, model = next(models_of_fold)
+        train = splits[task.fold][0]
+        if task.param_map is None:  # the fold's shared prefix, before its maps' tasks
+            prefixes[task.fold] = fit_prefix(estimator, train, prefix_length)
+            return
+        if prefix_length:
+            start = time.perf_counter()
+            index = task.param_map
+            model = fit_with_prefix(estimator, maps[index], train, prefixes[task.fold])
+        else:
+            models_of_fold = model_iterator(task.fold)
+            # The fit time starts here, once the task has its thread and the fold's iterator:
+            # waiting for a thread or for the lock above is not fitting.
+            start = time.perf_counter()
+            fit_single = getattr(models_of_fold, "fitSingleModel", None)
+            if fit_single is not None:  # the default lazy iterator: fit the task's own param map
+                index, model = task.param_map, fit_single(task.param_map)
+            else:  # an estimator that fits many maps in one pass hands them out in its own order
+                index, model = next(models_of_fold)
         fitted = time.perf_counter()
         metric = evaluator.evaluate(model.transform(splits[task.fold][1], maps[index]))
         metrics[task.fold][index] = float(metric)
@@ -419,9 +454,18 @@ def _run_grid(
         if collect:
             models[task.fold][index] = model
 
-    tasks = [Task(f, j, float(infos[f].train_rows)) for f in range(k) if f not in skipped for j in range(m)]
+    tasks = []
+    for f in (f for f in range(k) if f not in skipped):
+        cost = float(infos[f].train_rows)
+        # A fold's prefix goes before its maps' tasks (a touch more costly), and they wait for it.
+        prefix = Task(f, None, cost + 0.5) if prefix_length else None
+        tasks += [prefix] if prefix else []
+        tasks += [Task(f, j, cost, after=prefix) for j in range(m)]
 
     def describe(task: Task) -> str:
+        if task.param_map is None:
+            names = ", ".join(stage.uid for stage in prefix_stages(estimator, prefix_length))
+            return f"fold {task.fold}'s shared pipeline prefix ({names})"
         return f"fold {task.fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
     run_tasks(LongestFirst(tasks), work, parallelism, control, describe)

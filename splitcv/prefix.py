@@ -1,0 +1,142 @@
+"""A Pipeline's shared prefix: stages no param map touches are fitted once per fold, not once per map.
+
+``Pipeline.fit`` fits its stages in order, each on the data transformed by every stage before it
+(nested Pipelines included: their stages are visited in the same depth-first order). The stages
+before the first one a param map sets are therefore fitted on the same rows with the same Params
+for every map, and give the same models, provided their fit is deterministic. So per fold:
+
+1. :func:`fit_prefix` fits those stages once (a task of its own in the queue);
+2. :func:`fit_with_prefix` fits each map's copy of the pipeline with the prefix stages replaced by
+   their fitted models, through ``Pipeline.fit`` itself, so the result has the exact shape and
+   stages of a whole fit (nested ``PipelineModel`` s included).
+
+Which estimators may be shared: ``pyspark.ml``'s own, which draw any randomness from a ``seed``
+Param whose default is fixed within a process, so refitting one per map (what the whole fit does)
+gives the model fitted once. An estimator from elsewhere (a user's Python estimator) may draw
+unseeded randomness, and sharing its one fit would change results: the prefix ends before it.
+Transformers have no fit and never end the prefix.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+from pyspark.ml import Estimator, Pipeline, PipelineModel, Transformer
+from pyspark.ml.param import Params
+
+__all__ = ["shared_prefix_length", "prefix_stages", "fit_prefix", "fit_with_prefix"]
+
+ParamMap = dict
+
+
+def _leaves(pipeline: Pipeline) -> Iterator[Any]:
+    """The pipeline's stages depth first, nested Pipelines opened."""
+    for stage in pipeline.getStages():
+        if isinstance(stage, Pipeline):
+            yield from _leaves(stage)
+        else:
+            yield stage
+
+
+def _uids(stage: Params) -> set[str]:
+    """The stage and every Params object nested in it (a OneVsRest's classifier, say)."""
+    found = {stage.uid}
+    for name in ("classifier", "estimator"):
+        if stage.hasParam(name) and stage.isDefined(name) and isinstance(stage.getOrDefault(name), Params):
+            found |= _uids(stage.getOrDefault(name))
+    return found
+
+
+def _pipelines(pipeline: Pipeline) -> Iterator[tuple[Pipeline, int]]:
+    """Each Pipeline in the tree with the depth-first position of its first leaf."""
+    position = 0
+
+    def walk(node: Pipeline) -> Iterator[tuple[Pipeline, int]]:
+        nonlocal position
+        yield node, position
+        for stage in node.getStages():
+            if isinstance(stage, Pipeline):
+                yield from walk(stage)
+            else:
+                position += 1
+
+    yield from walk(pipeline)
+
+
+def _deterministic(stage: Any) -> bool:
+    return isinstance(stage, Transformer) or type(stage).__module__.startswith("pyspark.ml.")
+
+
+def shared_prefix_length(estimator: Estimator, maps: Sequence[ParamMap]) -> int:
+    """How many leading stages (depth first) every map fits alike; 0 when sharing saves nothing.
+
+    A stage ends the prefix when a map sets one of its Params (or a Pipeline around it), or when it
+    is an estimator whose fit may not be deterministic. Sharing needs a Pipeline, two maps or more,
+    and an estimator in the prefix (a prefix of transformers costs nothing to redo).
+    """
+    if not isinstance(estimator, Pipeline) or len(maps) < 2:
+        return 0
+    touched = {param.parent for param_map in maps for param in param_map}
+    leaves = list(_leaves(estimator))
+    # A map that sets a Pipeline's own Param (its stages, say) touches every stage inside it.
+    end = len(leaves)
+    for pipeline, first in _pipelines(estimator):
+        if pipeline.uid in touched:
+            end = min(end, first)
+    length = 0
+    for stage in leaves[:end]:
+        if _uids(stage) & touched or not _deterministic(stage):
+            break
+        length += 1
+    if not any(isinstance(stage, Estimator) for stage in leaves[:length]):
+        return 0
+    return length
+
+
+def prefix_stages(pipeline: Any, length: int) -> list[Any]:
+    """The first ``length`` stages, depth first."""
+    return list(_leaves(pipeline))[:length] if length else []
+
+
+def fit_prefix(pipeline: Pipeline, dataset: Any, length: int) -> list[Transformer]:
+    """Fit the first ``length`` stages (depth first) as ``Pipeline.fit`` would: each on the data
+    transformed by every stage before it."""
+    fitted: list[Transformer] = []
+    for stage in prefix_stages(pipeline, length):
+        model = stage.fit(dataset) if isinstance(stage, Estimator) else stage
+        fitted.append(model)
+        dataset = model.transform(dataset)  # lazy: the plan the next stage fits on
+    return fitted
+
+
+class _Fitted(Estimator):
+    """Stands in a Pipeline for a stage already fitted on this fold: its fit returns that model."""
+
+    def __init__(self, model: Transformer) -> None:
+        super().__init__()
+        self.model = model
+
+    def _fit(self, dataset: Any) -> Transformer:
+        return self.model
+
+
+def fit_with_prefix(pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefix: Sequence[Transformer]) -> PipelineModel:
+    """``pipeline.fit(dataset, param_map)``, with the first ``len(prefix)`` stages already fitted."""
+    copy = pipeline.copy(param_map)  # fresh nested Pipelines too: replacing their stages is safe
+    remaining = list(prefix)
+
+    def substitute(node: Pipeline) -> None:
+        stages = []
+        for stage in node.getStages():
+            if isinstance(stage, Pipeline):
+                substitute(stage)
+                stages.append(stage)
+            elif remaining:
+                model = remaining.pop(0)
+                stages.append(_Fitted(model) if isinstance(stage, Estimator) else stage)
+            else:
+                stages.append(stage)
+        node.setStages(stages)
+
+    substitute(copy)
+    return copy.fit(dataset)

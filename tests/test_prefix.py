@@ -1,0 +1,196 @@
+"""A Pipeline's shared prefix (issue 11, part 1): which stages are shared, and that sharing changes
+nothing but the number of fits. The oracle is the whole fit per map (``sharePipelinePrefix=False``)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml.classification import LogisticRegression, OneVsRest
+from pyspark.ml.evaluation import RegressionEvaluator
+from pyspark.ml.feature import OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
+from pyspark.ml.regression import LinearRegression
+from pyspark.ml.tuning import ParamGridBuilder
+
+from estimators import Watched
+from splitcv import ExpandingWindowSplitter, KFoldSplitter, ParallelCrossValidator
+from splitcv.prefix import shared_prefix_length
+from splitcv.queue import THREAD_PREFIX, TaskFailed
+
+
+# -- which stages are shared (no Spark job) --------------------------------------------------------
+
+
+@pytest.fixture()
+def stages(spark):
+    return {
+        "si": StringIndexer(inputCol="firm", outputCol="firm_i"),
+        "ohe": OneHotEncoder(inputCols=["firm_i"], outputCols=["firm_v"]),
+        "va": VectorAssembler(inputCols=["firm_v", "value", "capital"], outputCol="raw"),
+        "sc": StandardScaler(inputCol="raw", outputCol="features"),
+        "lr": LinearRegression(maxIter=10),
+    }
+
+
+def _length(pipeline, grid):
+    return shared_prefix_length(pipeline, grid)
+
+
+def test_prefix_ends_before_the_first_stage_a_map_sets(stages):
+    s = stages
+    flat = Pipeline(stages=[s["si"], s["ohe"], s["va"], s["sc"], s["lr"]])
+    assert _length(flat, ParamGridBuilder().addGrid(s["lr"].regParam, [0.0, 1.0]).build()) == 4
+    both = ParamGridBuilder().addGrid(s["sc"].withMean, [False, True]).addGrid(s["lr"].regParam, [0.0, 1.0]).build()
+    assert _length(flat, both) == 3
+    assert _length(flat, ParamGridBuilder().addGrid(s["si"].stringOrderType, ["frequencyDesc", "alphabetAsc"]).build()) == 0
+
+
+def test_nested_pipelines_are_read_depth_first(stages):
+    s = stages
+    inner = Pipeline(stages=[s["va"], s["sc"], s["lr"]])
+    nested = Pipeline(stages=[Pipeline(stages=[s["si"], s["ohe"]]), inner])
+    assert _length(nested, [{s["lr"].regParam: 0.0}, {s["lr"].regParam: 1.0}]) == 4
+    # a map that sets a Pipeline's own Param touches every stage inside it
+    assert _length(nested, [{inner.stages: [s["va"], s["lr"]]}, {}]) == 2
+
+
+def test_nothing_is_shared_when_it_would_save_nothing_or_might_change_results(stages):
+    s = stages
+    grid = [{s["lr"].regParam: 0.0}, {s["lr"].regParam: 1.0}]
+    assert _length(Pipeline(stages=[s["va"], s["lr"]]), grid) == 0  # transformers only: nothing to fit
+    assert _length(Pipeline(stages=[s["si"], s["ohe"], s["va"], s["lr"]]), grid[:1]) == 0  # one map
+    assert _length(s["lr"], grid) == 0  # not a Pipeline
+    # an estimator from outside pyspark.ml may fit differently each time: the prefix ends before it
+    assert _length(Pipeline(stages=[s["si"], Watched(), s["ohe"], s["lr"]]), grid) == 1
+    # a map that sets a Param nested in a stage (OneVsRest's classifier) touches that stage
+    lr = LogisticRegression()
+    ovr = OneVsRest(classifier=lr)
+    assert _length(Pipeline(stages=[s["si"], ovr]), [{lr.regParam: 0.0}, {lr.regParam: 1.0}]) == 1
+    assert _length(Pipeline(stages=[s["si"], s["ohe"], ovr]), [{lr.regParam: 0.0}, {lr.regParam: 1.0}]) == 2
+
+
+# -- sharing changes nothing but the number of fits ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def grunfeld(spark):
+    """statsmodels' Grunfeld investment panel: 11 firms (a categorical column) x 20 years."""
+    import statsmodels.api as sm
+
+    data = sm.datasets.grunfeld.load_pandas().data
+    rows = [(str(r.firm), int(r.year), float(r.value), float(r.capital), float(r.invest)) for r in data.itertuples()]
+    return spark.createDataFrame(rows, ["firm", "year", "value", "capital", "label"])
+
+
+def _pipeline(nested: bool):
+    si = StringIndexer(inputCol="firm", outputCol="firm_i", handleInvalid="keep")
+    ohe = OneHotEncoder(inputCols=["firm_i"], outputCols=["firm_v"])
+    va = VectorAssembler(inputCols=["firm_v", "value", "capital"], outputCol="raw")
+    sc = StandardScaler(inputCol="raw", outputCol="features", withMean=True)
+    lr = LinearRegression(maxIter=10)
+    stages = [Pipeline(stages=[si, ohe]), Pipeline(stages=[va, sc, lr])] if nested else [si, ohe, va, sc, lr]
+    grid = ParamGridBuilder().addGrid(lr.regParam, [0.0, 0.5, 5.0]).build()
+    return Pipeline(stages=stages), grid
+
+
+def _shape(model):
+    return [(type(s).__name__, _shape(s) if isinstance(s, PipelineModel) else s.uid) for s in model.stages]
+
+
+def _counting(monkeypatch, cls):
+    calls = []
+    original = cls._fit
+
+    def counted(self, dataset):
+        calls.append(threading.current_thread().name)
+        return original(self, dataset)
+
+    monkeypatch.setattr(cls, "_fit", counted)
+    return calls
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_shared_prefix_gives_the_whole_fits_results_with_one_prefix_fit_per_fold(spark, grunfeld, monkeypatch, nested):
+    pipeline, grid = _pipeline(nested)
+    splitter = ExpandingWindowSplitter(timeCol="year", horizon=4, numFolds=2)
+    fits = _counting(monkeypatch, StringIndexer)
+    models = {}
+    for share in (False, True):
+        fits.clear()
+        models[share] = ParallelCrossValidator(
+            estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), splitter=splitter,
+            parallelism=4, collectSubModels=True, sharePipelinePrefix=share,
+        ).fit(grunfeld)
+        # k x m fits of each prefix stage on the whole path, k on the shared one; plus the refit
+        assert len(fits) == (2 if share else 2 * 3) + 1
+    whole, shared = models[False], models[True]
+    assert shared.foldMetrics == whole.foldMetrics  # bit for bit
+    assert shared.bestIndex == whole.bestIndex
+    assert _shape(shared.bestModel) == _shape(whole.bestModel)
+    for f in range(2):
+        for j in range(3):
+            assert _shape(shared.subModels[f][j]) == _shape(whole.subModels[f][j])
+        first_stage = lambda m: m.stages[0].stages[0] if nested else m.stages[0]  # noqa: E731
+        assert len({id(first_stage(m)) for m in shared.subModels[f]}) == 1  # one prefix model per fold
+        assert len({id(first_stage(m)) for m in whole.subModels[f]}) == 3
+    # a shared sub-model predicts like the whole one
+    shared_pred = shared.subModels[1][2].transform(grunfeld).select("prediction").toPandas()
+    whole_pred = whole.subModels[1][2].transform(grunfeld).select("prediction").toPandas()
+    assert np.array_equal(shared_pred.to_numpy(), whole_pred.to_numpy())
+
+
+def test_an_estimator_that_may_not_be_deterministic_is_fitted_per_map(spark, grunfeld, monkeypatch):
+    si = StringIndexer(inputCol="firm", outputCol="firm_i")
+    va = VectorAssembler(inputCols=["firm_i", "value"], outputCol="features")
+    watched, lr = Watched(), LinearRegression(maxIter=5, predictionCol="p")
+    Watched.reset()
+    fits = _counting(monkeypatch, StringIndexer)
+    ParallelCrossValidator(
+        estimator=Pipeline(stages=[si, va, watched, lr]), estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 1.0}],
+        evaluator=RegressionEvaluator(predictionCol="p"), splitter=KFoldSplitter(numFolds=2, seed=5), refit=False, parallelism=2,
+    ).fit(grunfeld)
+    assert len(fits) == 2  # the StringIndexer before it is shared
+    assert Watched.calls == 2 * 2  # the Python estimator is not: once per (fold, map), as a whole fit does
+
+
+def test_a_failing_prefix_fails_the_fit_cleanly_naming_it(spark, grunfeld, monkeypatch):
+    pipeline, grid = _pipeline(nested=False)
+
+    def broken(self, dataset):
+        raise RuntimeError("indexer broke")
+
+    monkeypatch.setattr(StringIndexer, "_fit", broken)
+    with pytest.raises(TaskFailed, match=r"shared pipeline prefix \(StringIndexer_\w+, OneHotEncoder_\w+, .*indexer broke") as error:
+        ParallelCrossValidator(
+            estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
+            splitter=KFoldSplitter(numFolds=3, seed=1), parallelism=3,
+        ).fit(grunfeld)
+    assert error.value.task.param_map is None
+    sc = spark.sparkContext
+    assert not [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
+    assert sc._jsc.getPersistentRDDs().size() == 0
+
+
+def test_share_pipeline_prefix_is_a_param_that_persists(tmp_path):
+    validator = ParallelCrossValidator(sharePipelinePrefix=False)
+    assert validator.getSharePipelinePrefix() is False
+    assert ParallelCrossValidator().getSharePipelinePrefix() is True
+    assert validator.setSharePipelinePrefix(True).getSharePipelinePrefix() is True
+
+
+def test_a_folds_tasks_wait_for_its_prefix_and_other_folds_do_not():
+    from splitcv.queue import LongestFirst, Task
+
+    prefixes = {f: Task(f, None, 10.0 * f + 0.5) for f in range(2)}
+    tasks = list(prefixes.values()) + [Task(f, j, 10.0 * f, after=prefixes[f]) for f in range(2) for j in range(2)]
+    queue = LongestFirst(tasks)
+    assert queue.next_task() == prefixes[1]  # the longest fold's prefix first
+    assert queue.next_task() == prefixes[0]  # fold 1's maps wait: fold 0's prefix goes instead
+    assert queue.next_task() is None  # nothing ready until a prefix finishes
+    queue.task_done(prefixes[0], None)
+    assert [queue.next_task() for _ in range(3)] == [Task(0, 0, 0.0, prefixes[0]), Task(0, 1, 0.0, prefixes[0]), None]
+    queue.task_done(prefixes[1], None)
+    assert [t.param_map for t in (queue.next_task(), queue.next_task())] == [0, 1]
+    assert queue.next_task() is None
