@@ -22,6 +22,7 @@ from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
 from pyspark.sql import DataFrame
 
 from benchmarks.article_loop import ArticleTimeSeriesCV
+from benchmarks.data import FEATURES
 from splitcv import ExpandingWindowSplitter, KFoldSplitter, ParallelCrossValidator
 
 Fit = Callable[[], Any]
@@ -102,3 +103,60 @@ def splitcv_window(df: DataFrame, folds: int, maps: int, parallelism: int, **est
         parallelism=parallelism,
     )
     return lambda: cv.fit(df).avgMetrics
+
+
+# -- a real pipeline (issue 11): categorical and numeric columns, the grid on its last stage ----------
+def pipeline(max_iter: int = 10):
+    """StringIndexer, OneHotEncoder on the series id (a categorical column: 200 levels at 10^5 rows),
+    VectorAssembler with the numeric features, StandardScaler, LogisticRegression on whether the
+    day's value is above zero. Returns the pipeline and its 6-map grid (3 regParams x 2
+    elasticNetParams, all on LogisticRegression)."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
+
+    lr = LogisticRegression(maxIter=max_iter, featuresCol="scaled", labelCol="above")
+    stages = [
+        StringIndexer(inputCol="series", outputCol="series_i", handleInvalid="keep"),
+        OneHotEncoder(inputCols=["series_i"], outputCols=["series_v"]),
+        VectorAssembler(inputCols=["series_v", *FEATURES], outputCol="assembled"),
+        StandardScaler(inputCol="assembled", outputCol="scaled"),
+        lr,
+    ]
+    grid = ParamGridBuilder().addGrid(lr.regParam, [0.0, 0.01, 0.1]).addGrid(lr.elasticNetParam, [0.0, 0.5]).build()
+    return Pipeline(stages=stages), grid
+
+
+def pipeline_input(df: DataFrame) -> DataFrame:
+    """The panel with its numeric features as columns again and a binary label."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    values = vector_to_array("features")
+    return df.select(
+        "series", "day", *[values[i].alias(name) for i, name in enumerate(FEATURES)],
+        (F.col("label") > 0).cast("double").alias("above"), *[c for c in df.columns if c.startswith("fold")],
+    )
+
+
+def _auc():
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+
+    return BinaryClassificationEvaluator(labelCol="above")
+
+
+def spark_pipeline(df: DataFrame, folds: int, parallelism: int, max_iter: int = 10) -> Fit:
+    est, maps = pipeline(max_iter)
+    cv = CrossValidator(estimator=est, estimatorParamMaps=maps, evaluator=_auc(), numFolds=folds,
+                        foldCol=f"fold{folds}", parallelism=parallelism)
+    data = pipeline_input(df)
+    return lambda: cv.fit(data).avgMetrics
+
+
+def splitcv_pipeline(df: DataFrame, folds: int, parallelism: int, max_iter: int = 10, share: bool = True) -> Fit:
+    est, maps = pipeline(max_iter)
+    cv = ParallelCrossValidator(estimator=est, estimatorParamMaps=maps, evaluator=_auc(),
+                                splitter=KFoldSplitter(numFolds=folds, foldCol=f"fold{folds}"),
+                                parallelism=parallelism, sharePipelinePrefix=share)
+    data = pipeline_input(df)
+    return lambda: cv.fit(data).avgMetrics

@@ -23,6 +23,8 @@ class Contender:
     label: str
     impl: str  # "spark", "article" or "splitcv"
     parallelism: int
+    #: splitcv's sharePipelinePrefix, for the pipeline comparison
+    share: bool = True
 
 
 @dataclass
@@ -47,6 +49,10 @@ class Spec:
         """Spark jobs one run submits (fit 2 jobs + evaluation 1 per task; measured, not guessed:
         see the job columns of the report)."""
         f, m = folds or self.folds, self.maps
+        if self.estimator.get("pipeline"):
+            # per (fold, map): 3 prefix stages (~4 jobs) + LogisticRegression (~maxIter + 4) + evaluation
+            per_fit = 4 + self.estimator.get("max_iter", 10) + 4 + 1
+            return per_fit * f * m + per_fit + 2 * f
         if impl == "spark":
             return 3 * f * m + 2 * f + 2  # + 2 emptiness checks per fold, refit
         if impl == "article":
@@ -92,6 +98,21 @@ def window(id: str, folds: int, maps: int, rows: int, parallelisms: list[int], g
     return Spec(id, "window", folds, maps, rows, cs, pairs, warm, group, warm_folds)
 
 
+def pipeline(id: str, folds: int, rows: int, parallelism: int = 8) -> Spec:
+    """A real pipeline (see ``contenders.pipeline``), 6 maps on its last stage: Spark's
+    CrossValidator, splitcv, and splitcv fitting the whole pipeline per map (what the shared prefix
+    saves)."""
+    cs = [
+        Contender(f"spark p{parallelism}", "spark", parallelism),
+        Contender(f"splitcv p{parallelism}", "splitcv", parallelism),
+        Contender(f"splitcv p{parallelism} unshared", "splitcv", parallelism, share=False),
+    ]
+    pairs = [(f"spark p{parallelism}", f"splitcv p{parallelism}"),
+             (f"splitcv p{parallelism} unshared", f"splitcv p{parallelism}"),
+             (f"spark p{parallelism}", f"splitcv p{parallelism} unshared")]
+    return Spec(id, "kfold", folds, 6, rows, cs, pairs, None, "pipeline", estimator={"pipeline": True, "max_iter": 10})
+
+
 def lbfgs(spec: Spec) -> Spec:
     """The same comparison with an estimator that caches its own training data during a fit
     (``LinearRegression(solver="l-bfgs", maxIter=5)`` persists its training blocks)."""
@@ -121,6 +142,7 @@ def modes() -> dict[str, Mode]:
             sections=[
                 kfold("smoke-kfold-2x1", 2, 1, TINY_ROWS, [4]),
                 window("smoke-window-2x1", 2, 1, TINY_ROWS, [4]),
+                pipeline("smoke-pipeline-2x6", 2, TINY_ROWS, 4),
                 "planning-smoke",
             ],
         ),
@@ -139,6 +161,7 @@ def modes() -> dict[str, Mode]:
                 window("window-30x2", 30, 2, b, [8]),
                 "planning",
                 kfold("kfold-5x12", 5, 12, b, [8]),
+                pipeline("pipeline-5x6-1e5", 5, 100_000),
                 window("window-10x2", 10, 2, b, [8], group="scaling"),
                 kfold("kfold-10x2-scaling", 10, 2, b, [1, 2, 4, 16], group="scaling", warm_at=4),
                 window("window-10x2-scaling", 10, 2, b, [1, 2, 4, 16], group="scaling", warm_at=4),
@@ -205,7 +228,10 @@ class Runner:
         out = {}
         f, est = folds or spec.folds, spec.estimator
         for c in spec.contenders:
-            if c.impl == "spark":
+            if est.get("pipeline"):
+                out[c.label] = (C.spark_pipeline(df, f, c.parallelism, est["max_iter"]) if c.impl == "spark"
+                                else C.splitcv_pipeline(df, f, c.parallelism, est["max_iter"], c.share))
+            elif c.impl == "spark":
                 out[c.label] = C.spark_kfold(df, f, spec.maps, c.parallelism, **est)
             elif c.impl == "article":
                 out[c.label] = C.article_window(df, f, spec.maps, c.parallelism, **est)
@@ -272,6 +298,7 @@ class Runner:
             out["contenders"][c.label] = {
                 "impl": c.impl,
                 "parallelism": c.parallelism,
+                "share": c.share,
                 "walls": [r.wall for r in runs],
                 "cores": [r.cores for r in runs],
                 "driver_cores": [r.cpu_driver / r.wall for r in runs],
