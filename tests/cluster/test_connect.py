@@ -189,6 +189,47 @@ def test_connect_fit_never_touches_the_jvm_gateway(fitted):
     assert fitted["touched"] == []
 
 
+def _classifier_pipeline():
+    """A Pipeline whose grid touches its last stage only (a shared prefix), under a classification
+    evaluator (class counts per fold): built inside the mode it runs in."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.ml.feature import StringIndexer, VectorAssembler
+
+    lr = LogisticRegression(maxIter=5, labelCol="above")
+    pipeline = Pipeline(stages=[
+        StringIndexer(inputCol="weekday", outputCol="weekday_i"),
+        VectorAssembler(inputCols=["features", "weekday_i"], outputCol="all"),
+        lr.setFeaturesCol("all"),
+    ])
+    return ParallelCrossValidator(
+        estimator=pipeline, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 1.0}],
+        evaluator=BinaryClassificationEvaluator(labelCol="above"), splitter=KFoldSplitter(numFolds=3, seed=5),
+        parallelism=4, refit=False, collectSubModels=True,
+    )
+
+
+def test_shared_pipeline_prefix_and_class_counts_over_connect_equal_classic(frames):
+    from pyspark.sql import functions as F
+
+    def prepared(frame):
+        return frame.withColumn("weekday", (F.col("day") % 7).cast("string")).withColumn(
+            "above", (F.col("day") % 5 >= 2).cast("double"))
+
+    classic, remote = frames
+    with classic_mode():
+        expected = _classifier_pipeline().fit(prepared(classic))
+    with _jvm_tripwires() as touched:
+        model = _classifier_pipeline().fit(prepared(remote))
+    assert touched == []
+    assert model.folds == expected.folds and all(len(f.validation_classes) == 2 for f in model.folds)
+    for row, expected_row in zip(model.foldMetrics, expected.foldMetrics):
+        assert row == pytest.approx(expected_row, rel=1e-9)
+    # one StringIndexer model per fold, shared by both maps' pipelines
+    assert all(m[0].stages[0] is m[1].stages[0] for m in model.subModels)
+
+
 #: Where the library may touch SparkContext or the JVM: SessionControl's classic branches, and the
 #: demo's own local session.
 ALLOWED_JVM_USE = {
