@@ -13,6 +13,8 @@ Plain Python and numpy, no Spark, so the rules are tested on generated tables. T
   :class:`MetricWarning` says so, naming the folds.
 * **Skipped folds** (folds the validator did not score, such as single-class folds it was told to
   skip) are left out of every map's average alike; they are not NaN metrics.
+* **Maps dropped by racing** (tasks that never ran, ``unrun``) are averaged over the folds they ran,
+  cannot be best (the best map ran every scored fold) and rank after the maps that did.
 * Ties go to the first param map, as in Spark's validators.
 """
 
@@ -46,7 +48,10 @@ class Selection:
 
 
 def select_best(
-    metrics: Sequence[Sequence[float]], larger_is_better: bool, skipped: Collection[int] = ()
+    metrics: Sequence[Sequence[float]],
+    larger_is_better: bool,
+    skipped: Collection[int] = (),
+    unrun: Collection[tuple[int, int]] = (),
 ) -> Selection:
     """Average ``metrics[fold][map]`` over the scored folds and choose the best map.
 
@@ -68,19 +73,26 @@ def select_best(
     scored = [f for f in range(table.shape[0]) if f not in set(skipped)]
     if not scored:
         raise ValueError("every fold was skipped: there is no metric to choose a param map by")
-    used = table[scored]
-    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN, on purpose
-        avg = [float(v) for v in np.mean(used, axis=0)]
-        std = [float(v) for v in np.std(used, axis=0)]
-    nan_folds = [[scored[i] for i in np.flatnonzero(np.isnan(used[:, j]))] for j in range(table.shape[1])]
-    eligible = [not nan_folds[j] and not np.isnan(avg[j]) for j in range(table.shape[1])]
+    width = table.shape[1]
+    not_run = set(unrun)
+    ran = [[f for f in scored if (f, j) not in not_run] for j in range(width)]
+    avg, std = [], []
+    for j in range(width):
+        values = table[ran[j], j]
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN, on purpose
+            avg.append(float(np.mean(values)) if len(values) else float("nan"))
+            std.append(float(np.std(values)) if len(values) else float("nan"))
+    nan_folds = [[f for f in ran[j] if np.isnan(table[f, j])] for j in range(width)]
+    complete = [len(ran[j]) == len(scored) for j in range(width)]
+    eligible = [complete[j] and not nan_folds[j] and not np.isnan(avg[j]) for j in range(width)]
     if not any(eligible):
         raise ValueError(_no_map_left(nan_folds, avg))
-    candidates = [j for j in range(table.shape[1]) if eligible[j]]
+    candidates = [j for j in range(width) if eligible[j]]
     sign = 1.0 if larger_is_better else -1.0
     best = max(candidates, key=lambda j: (sign * avg[j], -j))
-    ranks = rank([avg[j] if eligible[j] else float("nan") for j in range(table.shape[1])], larger_is_better)
-    excluded = [j for j in range(table.shape[1]) if not eligible[j]]
+    ranks = rank([avg[j] if eligible[j] else float("nan") for j in range(width)], larger_is_better)
+    # Maps that left a race were excluded on purpose: only undefined metrics are worth a warning.
+    excluded = [j for j in range(width) if not eligible[j] and (complete[j] or nan_folds[j])]
     if excluded:
         warnings.warn(
             "param maps "
@@ -90,7 +102,7 @@ def select_best(
             stacklevel=3,
         )
     if not np.isfinite(avg[best]):
-        infinite = sorted({scored[i] for i in np.flatnonzero(~np.isfinite(used[:, best]))})
+        infinite = [f for f in scored if not np.isfinite(table[f, best])]
         tied = [j for j in candidates if avg[j] == avg[best]]
         warnings.warn(
             f"the best average metric is {avg[best]}: param map {best}'s metric is infinite on folds {infinite}"

@@ -16,6 +16,7 @@ from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
 from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
+from splitcv.racing import RacingScheduler
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -41,6 +42,14 @@ def _to_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}={value!r} is not one of {', '.join(repr(c) for c in choices)}")
     return value
+
+
+def _to_confidence(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"racingConfidence={value!r} is not a number; give one in (0.5, 1), e.g. 0.95")
+    if not 0.5 < float(value) < 1.0:
+        raise ValueError(f"racingConfidence={value!r} is outside (0.5, 1); give e.g. 0.95 (0.99 drops fewer maps)")
+    return float(value)
 
 
 class SingleClassFoldWarning(UserWarning):
@@ -77,6 +86,20 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels):
         typeConverter=TypeConverters.toBoolean,
     )
 
+    racing: "Param[bool]" = Param(
+        Params._dummy(),
+        "racing",
+        "stop evaluating param maps that are clearly worse than the best after the first folds (a paired "
+        "test per fold, see splitcv.racing); their remaining (fold, map) tasks never run",
+        typeConverter=TypeConverters.toBoolean,
+    )
+    racingConfidence: "Param[float]" = Param(
+        Params._dummy(),
+        "racingConfidence",
+        "with racing, how sure the paired test must be that a map is worse before it is dropped, in (0.5, 1)",
+        typeConverter=lambda value: _to_confidence(value),
+    )
+
     def getEstimator(self) -> Estimator:
         return self.getOrDefault(self.estimator)
 
@@ -97,6 +120,12 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels):
 
     def getSharePipelinePrefix(self) -> bool:
         return self.getOrDefault(self.sharePipelinePrefix)
+
+    def getRacing(self) -> bool:
+        return self.getOrDefault(self.racing)
+
+    def getRacingConfidence(self) -> float:
+        return self.getOrDefault(self.racingConfidence)
 
 
 def _stage_uids(stage: Params) -> dict[str, Params]:
@@ -158,10 +187,13 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         refit: bool = True,
         singleClassFolds: str = "error",
         sharePipelinePrefix: bool = True,
+        racing: bool = False,
+        racingConfidence: float = 0.95,
     ) -> None:
         super().__init__()
         self._setDefault(
-            parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True
+            parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
+            racing=False, racingConfidence=0.95,
         )
         self._set(**self._input_kwargs)
 
@@ -178,6 +210,8 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         refit: bool = True,
         singleClassFolds: str = "error",
         sharePipelinePrefix: bool = True,
+        racing: bool = False,
+        racingConfidence: float = 0.95,
     ) -> "ParallelCrossValidator":
         return self._set(**self._input_kwargs)
 
@@ -215,6 +249,12 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
 
     def setSharePipelinePrefix(self, value: bool) -> "ParallelCrossValidator":
         return self._set(sharePipelinePrefix=value)
+
+    def setRacing(self, value: bool) -> "ParallelCrossValidator":
+        return self._set(racing=value)
+
+    def setRacingConfidence(self, value: float) -> "ParallelCrossValidator":
+        return self._set(racingConfidence=value)
 
     # -- validation before any Spark job ---------------------------------------------------------
     def _check_config(self, dataset: Optional[DataFrame] = None) -> None:
@@ -268,13 +308,14 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             )
             skipped = _single_class_folds(infos, evaluator, self.getSingleClassFolds()) if classes else []
             splits = [(data.filter(t), data.filter(v)) for t, v in folds.conditions]
+            larger = evaluator.isLargerBetter()
+            race = (larger, self.getRacingConfidence()) if self.getRacing() else None
             outcome = _run_grid(
                 estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped,
-                self.getSharePipelinePrefix(),
+                self.getSharePipelinePrefix(), race,
             )
             metrics = outcome["metrics"]
-            larger = evaluator.isLargerBetter()
-            chosen = select_best(metrics, larger, skipped)
+            chosen = select_best(metrics, larger, skipped, outcome["unrun"])
             best_model = estimator.fit(data, maps[chosen.best]) if refit else None
             model = ParallelCrossValidatorModel(
                 bestModel=best_model,
@@ -284,7 +325,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
                 subModels=outcome["models"] if collect else None,
                 bestIndex=chosen.best,
                 folds=infos,
-                cvResults=_cv_results(maps, metrics, outcome["fit_seconds"], outcome["score_seconds"], chosen),
+                cvResults=_cv_results(maps, metrics, outcome, chosen),
                 skippedFolds=skipped,
             )
             succeeded = True
@@ -406,7 +447,9 @@ def _run_grid(
     control: SessionControl,
     skipped: Sequence[int] = (),
     share_prefix: bool = False,
+    race: Optional[tuple[bool, float]] = None,
 ) -> dict[str, Any]:
+    """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps."""
     import threading
 
     k, m = len(splits), len(maps)
@@ -433,7 +476,7 @@ def _run_grid(
             prefixes[task.fold] = fit_prefix(estimator, train, prefix_length)
             return
         if prefix_length:
-            start = time.perf_counter()
+            start = time.perf_counter()  # after the prefix: that is its own task
             index = task.param_map
             model = fit_with_prefix(estimator, maps[index], train, prefixes[task.fold])
         else:
@@ -453,6 +496,7 @@ def _run_grid(
         score_seconds[task.fold][index] = time.perf_counter() - fitted
         if collect:
             models[task.fold][index] = model
+        return metrics[task.fold][index]
 
     tasks = []
     for f in (f for f in range(k) if f not in skipped):
@@ -468,15 +512,24 @@ def _run_grid(
             return f"fold {task.fold}'s shared pipeline prefix ({names})"
         return f"fold {task.fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
-    run_tasks(LongestFirst(tasks), work, parallelism, control, describe)
-    return {"metrics": metrics, "models": models, "fit_seconds": fit_seconds, "score_seconds": score_seconds}
+    scored = [f for f in range(k) if f not in skipped]
+    scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
+    ran = run_tasks(scheduler, work, parallelism, control, describe)
+    done = {(t.fold, t.param_map) for t in ran if t.param_map is not None}
+    dropped = getattr(scheduler, "dropped", {})
+    return {
+        "metrics": metrics, "models": models, "fit_seconds": fit_seconds, "score_seconds": score_seconds,
+        "unrun": [(f, j) for f in scored for j in range(m) if (f, j) not in done],
+        "dropped_after_fold": [scored[dropped[j]] if j in dropped else None for j in range(m)],
+        "dropped_reason": [getattr(scheduler, "reasons", {}).get(j) for j in range(m)],
+        "raced": race is not None,
+    }
 
 
 def _cv_results(
     maps: Sequence[ParamMap],
     metrics: list[list[float]],
-    fit_seconds: list[list[float]],
-    score_seconds: list[list[float]],
+    outcome: dict[str, Any],
     chosen: Selection,
 ) -> dict[str, list[Any]]:
     """A table in the shape of scikit-learn's ``cv_results_``: one entry per param map.
@@ -487,7 +540,7 @@ def _cv_results(
     """
     k, m = len(metrics), len(maps)
     per_map = lambda table: [[table[f][j] for f in range(k)] for j in range(m)]  # noqa: E731
-    fits, scorings = per_map(fit_seconds), per_map(score_seconds)
+    fits, scorings = per_map(outcome["fit_seconds"]), per_map(outcome["score_seconds"])
     labels = param_labels(maps)
     results: dict[str, list[Any]] = {"params": [{labels[p]: v for p, v in pm.items()} for pm in maps]}
     for f in range(k):
@@ -496,8 +549,11 @@ def _cv_results(
     results["std_test_score"] = chosen.std
     results["rank_test_score"] = chosen.ranks
     results["nan_folds"] = chosen.nan_folds
+    if outcome["raced"]:
+        results["dropped_after_fold"] = outcome["dropped_after_fold"]
+        results["dropped_reason"] = outcome["dropped_reason"]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # skipped folds have no times
+        warnings.simplefilter("ignore", RuntimeWarning)  # skipped folds and dropped maps have no times
         results["mean_fit_time"] = [float(np.nanmean(s)) for s in fits]
         results["std_fit_time"] = [float(np.nanstd(s)) for s in fits]
         results["mean_score_time"] = [float(np.nanmean(s)) for s in scorings]
@@ -564,11 +620,16 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
         fold's training set to the estimator until its model came back) and
         ``mean_score_time``/``std_score_time`` (transform and evaluate). Times do not count a
         task's wait for a thread; for an estimator whose ``fitMultiple`` fits several maps in one
-        pass, a task's fit time is its wait for its model from that pass.
+        pass, a task's fit time is its wait for its model from that pass. With ``racing``,
+        ``dropped_after_fold`` (the fold after which a map left the race, None if it ran every
+        fold) and ``dropped_reason``; a dropped map's scores are over the folds it ran, and it
+        ranks after the maps that ran every fold.
         """
         import pandas as pd
 
         table = pd.DataFrame(self.cvResults)
+        if "dropped_after_fold" in table:
+            table["dropped_after_fold"] = table["dropped_after_fold"].astype("Int64")  # a fold, or <NA>
         return table.sort_values("rank_test_score", kind="stable")
 
     def copy(self, extra: Optional[ParamMap] = None) -> "ParallelCrossValidatorModel":

@@ -1,0 +1,176 @@
+"""Racing (issue 11, part 2): the paired test, the scheduler's determinism, and a race on Spark
+against the exhaustive search. The t quantiles are checked against scipy; the scheduler against a
+sequential reference race, under random task orders and parallelism."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from splitcv.queue import Task
+from splitcv.racing import RacingScheduler, clearly_worse, t_quantile
+
+
+@given(st.integers(1, 80), st.floats(0.5, 0.99999))
+def test_t_quantile_matches_scipy(df, p):
+    assert t_quantile(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-9, abs=1e-12)
+
+
+def test_clearly_worse_drops_only_what_the_paired_test_says():
+    # the same difference on every fold: no spread, certainly worse
+    assert set(clearly_worse({0: [1.0, 2.0], 1: [0.5, 1.5]}, True, 0.95)) == {1}
+    # a tie is never dropped
+    assert clearly_worse({0: [1.0, 2.0], 1: [1.0, 2.0]}, True, 0.95) == {}
+    # smaller is better (rmse): the larger one goes
+    assert set(clearly_worse({0: [1.0, 2.0, 1.5], 1: [1.2, 2.2, 1.7]}, False, 0.95)) == {1}
+    # noisy differences of either sign: kept
+    assert clearly_worse({0: [1.0, 2.0, 1.5], 1: [1.3, 1.6, 1.5]}, True, 0.95) == {}
+    # one fold is no evidence; a NaN metric leaves the race at once (it can never be chosen)
+    assert clearly_worse({0: [1.0], 1: [0.0]}, True, 0.95) == {}
+    assert clearly_worse({0: [1.0], 1: [float("nan")]}, True, 0.95) == {1: "its metric is NaN on a fold"}
+    # infinities give no spread to test with: kept
+    assert clearly_worse({0: [1.0, 2.0], 1: [float("-inf"), 1.0]}, True, 0.95) == {}
+
+
+def test_higher_confidence_drops_no_more_maps():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        table = {j: list(rng.normal(j * 0.1, 0.2, size=3)) for j in range(5)}
+        assert set(clearly_worse(table, True, 0.99)) <= set(clearly_worse(table, True, 0.9))
+
+
+# -- the scheduler: the same race whatever the order tasks finish in -------------------------------
+
+
+def _reference_race(table, folds, maps, larger, confidence):
+    """The race run fold by fold, one task at a time: the drops and the (fold, map) tasks run."""
+    alive, dropped, ran = list(range(maps)), {}, set()
+    for position, fold in enumerate(folds):
+        ran |= {(fold, j) for j in alive}
+        if position >= 1:
+            history = {j: [table[f][j] for f in folds[: position + 1]] for j in alive}
+            for j in clearly_worse(history, larger, confidence):
+                dropped[j] = position
+            alive = [j for j in alive if j not in dropped]
+    return dropped, ran
+
+
+@st.composite
+def races(draw):
+    k, m = draw(st.integers(2, 6)), draw(st.integers(1, 6))
+    base = [draw(st.floats(0, 1)) for _ in range(m)]
+    noise = draw(st.floats(0, 0.3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    table = [[b + rng.normal(0, noise) for b in base] for _ in range(k)]
+    skipped = draw(st.sets(st.integers(0, k - 1), max_size=k - 2))
+    return table, [f for f in range(k) if f not in skipped], m, draw(st.booleans()), draw(st.integers(1, 8)), seed
+
+
+@given(races(), st.booleans())
+def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_prefix):
+    table, folds, m, larger, parallelism, seed = case
+    tasks = []
+    for f in folds:
+        prefix = Task(f, None) if with_prefix else None
+        tasks += ([prefix] if prefix else []) + [Task(f, j, after=prefix) for j in range(m)]
+    scheduler = RacingScheduler(tasks, folds, m, larger, 0.95)
+    rng = random.Random(seed)
+    in_flight, ran = [], set()
+    while True:  # what run_tasks does, finishing a random task in flight each time
+        while len(in_flight) < parallelism:
+            task = scheduler.next_task()
+            if task is None:
+                break
+            assert task.param_map is None or task.param_map not in scheduler.dropped
+            in_flight.append(task)
+        if not in_flight:
+            break
+        task = in_flight.pop(rng.randrange(len(in_flight)))
+        if task.param_map is not None:
+            ran.add((task.fold, task.param_map))
+        scheduler.task_done(task, None if task.param_map is None else table[task.fold][task.param_map])
+    expected_dropped, expected_ran = _reference_race(table, folds, m, larger, 0.95)
+    assert scheduler.dropped == expected_dropped
+    assert ran == expected_ran
+    assert len(scheduler.dropped) < m  # the best so far is never dropped
+
+
+# -- on Spark: the race against the exhaustive search ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def regression(spark):
+    from pyspark.ml.linalg import Vectors
+
+    rng = random.Random(1)
+    rows = []
+    for _ in range(300):
+        x = rng.gauss(0, 1)
+        rows.append((Vectors.dense([x, rng.gauss(0, 1)]), 3 * x + rng.gauss(0, 0.5)))
+    return spark.createDataFrame(rows, ["features", "label"])
+
+
+def test_racing_drops_clearly_worse_maps_and_keeps_the_exhaustive_winner(spark, regression):
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.regression import LinearRegression
+
+    from splitcv import KFoldSplitter, ParallelCrossValidator
+
+    lr = LinearRegression()
+    grid = [{lr.regParam: r} for r in (0.0, 0.01, 1.0, 3.0, 10.0)]
+
+    def fit(racing, parallelism):
+        return ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), refit=False,
+            splitter=KFoldSplitter(numFolds=4, seed=3), parallelism=parallelism, racing=racing, collectSubModels=True,
+        ).fit(regression)
+
+    exhaustive, raced, raced_serial = fit(False, 4), fit(True, 4), fit(True, 1)
+    assert raced.bestIndex == exhaustive.bestIndex
+    table = raced.summary()
+    dropped = raced.cvResults["dropped_after_fold"]
+    assert dropped[exhaustive.bestIndex] is None
+    assert [d is not None for d in dropped] == [False, False, True, True, True]
+    for j, after in enumerate(dropped):
+        for f in range(4):
+            never_ran = after is not None and f > after
+            assert (raced.subModels[f][j] is None) == never_ran  # never fitted, counted from the tasks run
+            assert math.isnan(raced.foldMetrics[f][j]) == never_ran
+            if not never_ran:
+                assert raced.foldMetrics[f][j] == exhaustive.foldMetrics[f][j]
+        if after is not None:
+            assert raced.avgMetrics[j] == pytest.approx(np.mean([exhaustive.foldMetrics[f][j] for f in range(after + 1)]))
+            assert "worse than map" in raced.cvResults["dropped_reason"][j]
+    assert raced_serial.cvResults["dropped_after_fold"] == dropped  # the same race at parallelism 1
+    ranks = raced.cvResults["rank_test_score"]
+    assert max(ranks[j] for j in range(5) if dropped[j] is None) < min(ranks[j] for j in range(5) if dropped[j] is not None)
+    assert str(table["dropped_after_fold"].dtype) == "Int64"
+
+
+def test_racing_confidence_is_checked_and_persists(spark, tmp_path):
+    from splitcv import ParallelCrossValidator
+
+    with pytest.raises(ValueError, match=r"racingConfidence=1.5 is outside \(0.5, 1\)"):
+        ParallelCrossValidator(racingConfidence=1.5)
+    with pytest.raises(TypeError, match="racingConfidence='high'"):
+        ParallelCrossValidator(racingConfidence="high")
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.regression import LinearRegression
+
+    from splitcv import KFoldSplitter
+
+    lr = LinearRegression()
+    cv = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}], evaluator=RegressionEvaluator(),
+        splitter=KFoldSplitter(numFolds=2), racing=True, racingConfidence=0.99,
+    )
+    cv.write().save(str(tmp_path / "cv"))
+    loaded = ParallelCrossValidator.load(str(tmp_path / "cv"))
+    assert (loaded.getRacing(), loaded.getRacingConfidence()) == (True, 0.99)
