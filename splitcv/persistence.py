@@ -25,7 +25,7 @@ from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, 
 
 __all__ = ["ValidatorWriter", "ValidatorReader", "ValidatorModelWriter", "ValidatorModelReader"]
 
-_SIMPLE_PARAMS = ("parallelism", "collectSubModels", "refit", "singleClassFolds", "sharePipelinePrefix", "racing", "racingConfidence")
+_SIMPLE_PARAMS = ("parallelism", "collectSubModels", "refit", "singleClassFolds", "sharePipelinePrefix", "racing", "racingConfidence", "memoryBudget")
 FORMAT_VERSION = 1
 
 

@@ -121,6 +121,30 @@ class SessionControl:
             return set()
         return {int(k) for k in self.session.sparkContext._jsc.getPersistentRDDs().keySet().toArray()}
 
+    def storage_memory(self) -> Optional[int]:
+        """Bytes the executors may cache in all (Spark's unified memory), or None on Connect,
+        whose client cannot read storage status."""
+        if self.is_connect:
+            return None
+        status = self.session.sparkContext._jsc.sc().getExecutorMemoryStatus()
+        total, entries = 0, status.iterator()
+        while entries.hasNext():
+            total += int(entries.next()._2()._1())
+        return total
+
+    def storage_fraction(self) -> float:
+        """``spark.memory.storageFraction``: the share of that memory execution cannot take back."""
+        if self.is_connect:
+            return 0.5
+        return float(self.session.sparkContext.getConf().get("spark.memory.storageFraction", "0.5"))
+
+    def cached_bytes(self, ids: Iterable[int]) -> int:
+        """Bytes in memory of the given persisted RDDs (classic only; 0 on Connect)."""
+        if self.is_connect:
+            return 0
+        wanted = set(ids)
+        return sum(int(i.memSize()) for i in self.session.sparkContext._jsc.sc().getRDDStorageInfo() if i.id() in wanted)
+
     def unpersist_rdds(self, ids: Iterable[int]) -> None:
         if self.is_connect:
             return
@@ -137,10 +161,18 @@ def run_tasks(
     parallelism: int,
     control: SessionControl,
     describe: Callable[[Task], str] = str,
+    budget: Optional[float] = None,
+    need: Callable[[Task], float] = lambda task: 0.0,
 ) -> dict[Task, R]:
-    """Run the scheduler's tasks on ``parallelism`` threads; return each task's result."""
+    """Run the scheduler's tasks on ``parallelism`` threads; return each task's result.
+
+    With a ``budget``, the tasks in flight together ``need`` at most that much (bytes they may
+    cache): a task that does not fit waits for tasks to finish, and runs alone if it never fits.
+    """
     stop = threading.Event()
     results: dict[Task, R] = {}
+    held: Optional[Task] = None  # the next task, waiting for room in the budget
+    used = 0.0
 
     def guarded(task: Task) -> Callable[[], R]:
         def run() -> R:
@@ -155,15 +187,20 @@ def run_tasks(
     try:
         while True:
             while len(in_flight) < parallelism:
-                task = scheduler.next_task()
+                task, held = held or scheduler.next_task(), None
                 if task is None:
                     break
+                if budget is not None and in_flight and used + need(task) > budget:
+                    held = task
+                    break
+                used += need(task)
                 in_flight[executor.submit(guarded(task))] = task
             if not in_flight:
                 return results
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 task = in_flight.pop(future)
+                used -= need(task)
                 error = future.exception()
                 if error is not None:
                     raise TaskFailed(f"{describe(task)} failed: {type(error).__name__}: {error}", task) from error

@@ -15,6 +15,7 @@ from pyspark.ml.param.shared import HasCollectSubModels, HasParallelism
 from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
+from splitcv.budget import budget_bytes, fit_bytes, to_budget
 from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.racing import RacingScheduler
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
@@ -100,6 +101,15 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels):
         typeConverter=lambda value: _to_confidence(value),
     )
 
+    memoryBudget: "Param[Any]" = Param(
+        Params._dummy(),
+        "memoryBudget",
+        "how much the fits in flight may cache together: 'auto' (default: the storage memory execution "
+        "cannot take back, less the cached input; none on Connect), 'off', or a size such as '2g' "
+        "(see splitcv.budget)",
+        typeConverter=lambda value: to_budget(value),
+    )
+
     def getEstimator(self) -> Estimator:
         return self.getOrDefault(self.estimator)
 
@@ -120,6 +130,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels):
 
     def getSharePipelinePrefix(self) -> bool:
         return self.getOrDefault(self.sharePipelinePrefix)
+
+    def getMemoryBudget(self) -> Any:
+        return self.getOrDefault(self.memoryBudget)
 
     def getRacing(self) -> bool:
         return self.getOrDefault(self.racing)
@@ -189,11 +202,12 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         sharePipelinePrefix: bool = True,
         racing: bool = False,
         racingConfidence: float = 0.95,
+        memoryBudget: Any = "auto",
     ) -> None:
         super().__init__()
         self._setDefault(
             parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
-            racing=False, racingConfidence=0.95,
+            racing=False, racingConfidence=0.95, memoryBudget="auto",
         )
         self._set(**self._input_kwargs)
 
@@ -212,6 +226,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         sharePipelinePrefix: bool = True,
         racing: bool = False,
         racingConfidence: float = 0.95,
+        memoryBudget: Any = "auto",
     ) -> "ParallelCrossValidator":
         return self._set(**self._input_kwargs)
 
@@ -249,6 +264,9 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
 
     def setSharePipelinePrefix(self, value: bool) -> "ParallelCrossValidator":
         return self._set(sharePipelinePrefix=value)
+
+    def setMemoryBudget(self, value: Any) -> "ParallelCrossValidator":
+        return self._set(memoryBudget=value)
 
     def setRacing(self, value: bool) -> "ParallelCrossValidator":
         return self._set(racing=value)
@@ -310,9 +328,13 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             splits = [(data.filter(t), data.filter(v)) for t, v in folds.conditions]
             larger = evaluator.isLargerBetter()
             race = (larger, self.getRacingConfidence()) if self.getRacing() else None
+            # The planning job above has filled the input's cache: measure it for the budget.
+            input_bytes = control.cached_bytes(control.persistent_rdds() - rdds_before if owns_cache else rdds_before)
+            budget = budget_bytes(self.getMemoryBudget(), control.storage_memory(), control.storage_fraction(), input_bytes)
+            needs = fit_bytes(input_bytes, [i.train_rows for i in infos], [i.train_rows + i.validation_rows for i in infos])
             outcome = _run_grid(
                 estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped,
-                self.getSharePipelinePrefix(), race,
+                self.getSharePipelinePrefix(), race, (budget, needs),
             )
             metrics = outcome["metrics"]
             chosen = select_best(metrics, larger, skipped, outcome["unrun"])
@@ -448,6 +470,7 @@ def _run_grid(
     skipped: Sequence[int] = (),
     share_prefix: bool = False,
     race: Optional[tuple[bool, float]] = None,
+    memory: tuple[Optional[float], Sequence[float]] = (None, ()),
 ) -> dict[str, Any]:
     """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps."""
     import threading
@@ -514,7 +537,9 @@ def _run_grid(
 
     scored = [f for f in range(k) if f not in skipped]
     scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
-    ran = run_tasks(scheduler, work, parallelism, control, describe)
+    budget, needs = memory
+    need = lambda task: 0.0 if task.param_map is None else needs[task.fold]  # noqa: E731
+    ran = run_tasks(scheduler, work, parallelism, control, describe, budget, need)
     done = {(t.fold, t.param_map) for t in ran if t.param_map is not None}
     dropped = getattr(scheduler, "dropped", {})
     return {

@@ -127,3 +127,36 @@ class MeanPrediction(Evaluator):
 
     def isLargerBetter(self) -> bool:
         return True
+
+
+class CachesTrainingSet(Estimator):
+    """Caches its training set while it fits, as LogisticRegression does, and records how many
+    fits were in flight at once."""
+
+    hold = Param(Params._dummy(), "hold", "seconds each fit holds its cache", typeConverter=TypeConverters.toFloat)
+    lock = threading.Lock()
+    in_flight = 0
+    most = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._setDefault(hold=0.3)
+
+    @classmethod
+    def reset(cls) -> None:
+        with cls.lock:
+            cls.in_flight, cls.most = 0, 0
+
+    def _fit(self, dataset):
+        with CachesTrainingSet.lock:
+            CachesTrainingSet.in_flight += 1
+            CachesTrainingSet.most = max(CachesTrainingSet.most, CachesTrainingSet.in_flight)
+        cached = dataset.cache()
+        try:
+            mean = cached.agg(F.avg("label")).first()[0]
+            time.sleep(self.getOrDefault(self.hold))
+            return ConstantModel(mean)
+        finally:
+            cached.unpersist(blocking=True)
+            with CachesTrainingSet.lock:
+                CachesTrainingSet.in_flight -= 1
