@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
+from splitcv.splitters.params import to_whole_number
 
 __all__ = ["ParallelCrossValidator", "ParallelCrossValidatorModel", "SingleClassFoldWarning", "param_labels"]
 
@@ -25,12 +26,7 @@ ParamMap = dict
 
 
 def _to_parallelism(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"{value!r} is a bool; give a whole number of threads >= 1")
-    number = TypeConverters.toInt(value)
-    if number < 1:
-        raise ValueError(f"{number} threads cannot run anything; give parallelism >= 1")
-    return number
+    return to_whole_number(value, "parallelism", 1)
 
 
 SINGLE_CLASS_CHOICES = ("error", "skip", "score")
@@ -47,6 +43,10 @@ class SingleClassFoldWarning(UserWarning):
 
 
 class _ValidatorParams(HasParallelism, HasCollectSubModels):
+    parallelism: "Param[int]" = Param(
+        Params._dummy(), "parallelism", "the number of threads that run (fold, param map) tasks (>= 1)",
+        typeConverter=lambda value: _to_parallelism(value),
+    )
     estimator: "Param[Estimator]" = Param(Params._dummy(), "estimator", "estimator to be cross-validated")
     estimatorParamMaps: "Param[list[ParamMap]]" = Param(
         Params._dummy(), "estimatorParamMaps", "estimator param maps (the grid)", typeConverter=TypeConverters.toList

@@ -16,7 +16,13 @@ from typing import Iterator
 
 import pytest
 
-from splitcv import BlockedKFoldSplitter, ExpandingWindowSplitter, KFoldSplitter, SlidingWindowSplitter
+from splitcv import (
+    BlockedKFoldSplitter,
+    ExpandingWindowSplitter,
+    KFoldSplitter,
+    ParallelCrossValidator,
+    SlidingWindowSplitter,
+)
 
 
 # -- data and job counting -----------------------------------------------------------------------------
@@ -102,17 +108,18 @@ def test_null_times(spark, df):
 
 # -- sizes ---------------------------------------------------------------------------------------------
 BAD_VALUES = [
-    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=0), ValueError, [r"horizon=0", r"give a whole number >= 1 or a duration such as '7 days'"]),
+    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=0), ValueError, [r"horizon=0", r"give a whole number >= 1, or a duration such as '7 days'"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", horizon=-2), ValueError, [r"horizon=-2", r">= 1"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", gap=-1), ValueError, [r"gap=-1", r"give a whole number >= 0"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", step=0), ValueError, [r"step=0", r">= 1"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", initialWindow=0), ValueError, [r"initialWindow=0", r">= 1"]),
     (lambda: SlidingWindowSplitter(timeCol="t", windowSize=0), ValueError, [r"windowSize=0", r">= 1"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", numFolds=0), ValueError, [r"numFolds=0", r">= 1"]),
-    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=True), TypeError, [r"horizon=True", r"neither a whole number of time points nor a duration string"]),
-    (lambda: BlockedKFoldSplitter(timeCol="t", gap=False), TypeError, [r"gap=False", r"neither a whole number"]),
+    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=True), TypeError, [r"horizon=True", r"True is a bool, not a whole number", r"or a duration such as '7 days'"]),
+    (lambda: BlockedKFoldSplitter(timeCol="t", gap=False), TypeError, [r"gap=False", r"is a bool, not a whole number"]),
     (lambda: KFoldSplitter(numFolds=True), TypeError, [r"numFolds=True", r"is a bool"]),
-    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=1.5), TypeError, [r"horizon=1.5", r"whole number of time points nor a duration"]),
+    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=1.5), TypeError, [r"horizon=1.5", r"1.5 is not a whole number: write horizon=1 or horizon=2, or a duration"]),
+    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=0.5), TypeError, [r"horizon=0.5", r"write horizon=1, or a duration"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", horizon="1 fortnight"), ValueError, [r"horizon='1 fortnight'", r"not a duration", r"'7 days' or '1 month'"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", horizon="0 days"), ValueError, [r"horizon='0 days'", r"positive one such as '7 days'"]),
     (lambda: KFoldSplitter(numFolds=1), ValueError, [r"numFolds=1", r"give a whole number >= 2"]),
@@ -127,6 +134,44 @@ def test_bad_sizes_fail_when_set(make, error, patterns):
     with pytest.raises(error) as info:
         make()
     check_message(info, *patterns)
+
+
+# One rule for every count and size Param: whole numbers only, never a float (not even 7.0) or a bool.
+WHOLE_NUMBER_PARAMS = {"numFolds", "seed", "horizon", "step", "gap", "initialWindow", "windowSize", "parallelism"}
+OTHER_PARAMS = {
+    "timeCol", "foldCol", "keepPartialWindow",
+    "estimator", "estimatorParamMaps", "evaluator", "splitter", "collectSubModels", "refit", "singleClassFolds",
+}
+PARAM_OWNERS = [KFoldSplitter, ExpandingWindowSplitter, SlidingWindowSplitter, BlockedKFoldSplitter, ParallelCrossValidator]
+WHOLE_NUMBER_CASES = [
+    (cls, p.name) for cls in PARAM_OWNERS for p in sorted(cls().params, key=lambda p: p.name) if p.name in WHOLE_NUMBER_PARAMS
+]
+
+
+def test_every_param_is_known_to_the_whole_number_test():
+    """A new Param must be added to one of the two lists, so no count escapes the rule below."""
+    for cls in PARAM_OWNERS:
+        unknown = {p.name for p in cls().params} - WHOLE_NUMBER_PARAMS - OTHER_PARAMS
+        assert not unknown, f"{cls.__name__} has Params the whole-number test does not know: {unknown}"
+
+
+@pytest.mark.parametrize("cls, name", WHOLE_NUMBER_CASES, ids=[f"{c.__name__}.{n}" for c, n in WHOLE_NUMBER_CASES])
+def test_whole_floats_and_bools_are_refused_by_every_count_and_size(cls, name):
+    value = 3
+    assert cls(**{name: value}).getOrDefault(name) == value  # a whole number works
+    for wrong, patterns in [
+        (3.0, [rf"{name}=3\.0 is not valid", r"3\.0 is a float, not a whole number", rf"write {name}=3\b"]),
+        (2.5, [rf"{name}=2\.5 is not valid", r"2\.5 is not a whole number", rf"write {name}=2 or {name}=3"]),
+        (True, [rf"{name}=True is not valid", r"True is a bool, not a whole number"]),
+    ]:
+        with pytest.raises(TypeError) as info:
+            cls(**{name: wrong})
+        check_message(info, re.escape(cls.__name__), *patterns)
+        instance = cls()
+        with pytest.raises(TypeError, match=rf"write .*{name}="):  # the Param itself refuses it, set() too
+            instance.set(instance.getParam(name), wrong)
+    if name in {"horizon", "step", "gap", "initialWindow", "windowSize"}:
+        assert cls(**{name: "2 weeks"}).getOrDefault(name) == "2 weeks"  # durations still work
 
 
 def test_setters_check_too():
