@@ -15,6 +15,7 @@ from pyspark.ml.param.shared import HasCollectSubModels, HasParallelism
 from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
+from splitcv.compat import SplitterGetters
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -42,7 +43,7 @@ class SingleClassFoldWarning(UserWarning):
     """Folds whose training or validation rows are all of one class were skipped or scored anyway."""
 
 
-class _ValidatorParams(HasParallelism, HasCollectSubModels):
+class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
     parallelism: "Param[int]" = Param(
         Params._dummy(), "parallelism", "the number of threads that run (fold, param map) tasks (>= 1)",
         typeConverter=lambda value: _to_parallelism(value),
