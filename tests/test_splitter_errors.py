@@ -214,7 +214,7 @@ def test_sizes_that_do_not_fit_the_column(spark, df, splitter, patterns):
         (ExpandingWindowSplitter(timeCol="t", horizon=2, gap=3, numFolds=4), [r"numFolds=4", r"gap=3", r"give 3"]),
         (ExpandingWindowSplitter(timeCol="d", horizon="1 month"), [r"make no fold", r"horizon='1 month'"]),
         (BlockedKFoldSplitter(timeCol="t", numFolds=11), [r"numFolds=11 is more than the 10 distinct time points", r"numFolds <= 10"]),
-        (BlockedKFoldSplitter(timeCol="t", numFolds=2, gap=9), [r"gap=9 leaves fold 0", r"lower gap or raise numFolds"]),
+        (BlockedKFoldSplitter(timeCol="t", numFolds=2, gap=9), [r"gap=9 leaves fold 0", r"Lower gap, or raise numFolds"]),
         (KFoldSplitter(numFolds=21, seed=1), [r"fold \d+ has no validation rows", r"too small or too sparse"]),
     ],
     ids=["horizon-all-points", "sliding-horizon", "numFolds-too-many", "gap-eats-folds", "calendar-too-long", "blocked-too-many", "blocked-gap", "kfold-too-many"],

@@ -125,7 +125,8 @@ class HasOptionalNumFolds(Params):
     numFolds: "Param[int]" = Param(
         Params._dummy(),
         "numFolds",
-        "keep only the last numFolds windows (>= 1); unset keeps every window the data allows",
+        "keep only the last numFolds windows (>= 1); unset keeps every window the data allows, "
+        "warning (TooManyFoldsWarning) when that is more than 100",
         typeConverter=whole_number("numFolds", 1),
     )
 
