@@ -225,6 +225,24 @@ def test_sizes_too_large_for_the_data(df, splitter, patterns):
     check_message(info, *patterns)
 
 
+@pytest.mark.parametrize(
+    "splitter",
+    [
+        KFoldSplitter(numFolds=3),
+        KFoldSplitter(numFolds=3, foldCol="f"),
+        ExpandingWindowSplitter(timeCol="d", horizon="2 days"),
+        SlidingWindowSplitter(timeCol="t", windowSize=2),
+        BlockedKFoldSplitter(timeCol="ts", numFolds=2),
+    ],
+    ids=["kfold-random", "kfold-column", "expanding", "sliding", "blocked"],
+)
+def test_an_empty_dataset_is_named_as_such(df, splitter):
+    """One rule for every splitter: not 'fold 0 has no training rows (0 training, 0 validation)'."""
+    with pytest.raises(ValueError) as info:
+        splitter.split(df.limit(0))
+    check_message(info, rf"^the dataset is empty: {type(splitter).__name__} has no rows to split into folds$")
+
+
 def test_numfolds_too_many_without_running_the_planner(df):
     # getNumFolds counts folds arithmetically; it must fail the same way as split.
     with pytest.raises(ValueError, match=r"numFolds=20 asks for more folds than the data holds"):

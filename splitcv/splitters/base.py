@@ -17,7 +17,7 @@ from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-__all__ = ["FoldSplitter", "FoldInfo", "FoldSet", "measure_folds", "format_folds"]
+__all__ = ["FoldSplitter", "FoldInfo", "FoldSet", "measure_folds", "format_folds", "check_fold", "check_not_empty"]
 
 
 @dataclass(frozen=True)
@@ -199,6 +199,12 @@ def measure_folds(
 def _combine(pick: Any, values: Sequence[Any]) -> Any:
     present = [v for v in values if v is not None]
     return pick(present) if present else None
+
+
+def check_not_empty(rows: int, owner: str) -> None:
+    """The dataset a splitter plans from has rows: an empty one is named as such, not as an empty fold."""
+    if rows == 0:
+        raise ValueError(f"the dataset is empty: {owner} has no rows to split into folds")
 
 
 def check_fold(index: int, train_rows: int, validation_rows: int, both: int = 0) -> None:

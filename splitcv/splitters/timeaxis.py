@@ -12,7 +12,7 @@ from pyspark.sql import types as T
 
 from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, WallClockCalendar, parse_duration
 from splitcv.plan import CalendarScale, CountScale, Fold, Scale
-from splitcv.splitters.base import FoldSet, FoldSplitter
+from splitcv.splitters.base import FoldSet, FoldSplitter, check_not_empty
 from splitcv.splitters.params import HasTimeCol
 from splitcv.splitters.render import ClassCounts, plan_infos, render_folds, summarize
 
@@ -158,8 +158,7 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol):
         kind = time_kind(dataset, self.getTimeCol())
         sizes, calendar = resolve_sizes(kind, self._sizes())
         points, counts, per_class = summarize(dataset, kind.as_points(F.col(kind.column)), "timeCol", kind.column, classes)
-        if not points:
-            raise ValueError(f"the dataset is empty: {type(self).__name__} has no time points to split")
+        check_not_empty(sum(counts), type(self).__name__)
         scale: Scale = CalendarScale(points, kind.calendar) if calendar else CountScale(len(points))
         return kind, points, counts, self._plan(scale, sizes), per_class
 
