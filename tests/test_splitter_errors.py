@@ -91,12 +91,31 @@ def test_time_col_not_in_the_dataframe(spark, df):
     )
 
 
-@pytest.mark.parametrize("column, type_name", [("x", "double"), ("label", "string")])
-def test_time_col_that_cannot_be_ordered_as_time(spark, df, column, type_name):
+@pytest.mark.parametrize(
+    "column, type_name, fix",
+    [
+        ("x", "double", ["df.withColumn('x', F.col('x').cast('int'))", "F.make_date(F.col('x').cast('int'), F.lit(1), F.lit(1))"]),
+        ("label", "string", ["df.withColumn('label', F.to_date(F.col('label'), 'yyyy-MM-dd'))", "F.to_timestamp(F.col('label'), "]),
+    ],
+)
+def test_time_col_that_cannot_be_ordered_as_time(spark, df, column, type_name, fix):
+    """The message gives the cast that fixes the column (years arrive as doubles, dates as strings)."""
     raises_before_any_job(
         spark, BlockedKFoldSplitter(timeCol=column, numFolds=2), df, TypeError,
         f"timeCol='{column}' has type {type_name}", "use an integer, DATE, TIMESTAMP or TIMESTAMP_NTZ column",
+        *map(re.escape, fix),
     )
+
+
+def test_the_suggested_casts_work(spark):
+    from pyspark.sql import functions as F
+
+    frame = spark.createDataFrame([(1950.0 + i, f"2024-01-0{i + 1}") for i in range(4)], "year double, day string")
+    years = frame.withColumn("year", F.col("year").cast("int"))
+    as_dates = frame.withColumn("year", F.make_date(F.col("year").cast("int"), F.lit(1), F.lit(1)))
+    days = frame.withColumn("day", F.to_date(F.col("day"), "yyyy-MM-dd"))
+    for data, column in ((years, "year"), (as_dates, "year"), (days, "day")):
+        assert ExpandingWindowSplitter(timeCol=column, numFolds=3).getNumFolds(data) == 3
 
 
 def test_null_times(spark, df):
