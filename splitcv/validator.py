@@ -15,6 +15,7 @@ from pyspark.ml.param.shared import HasCollectSubModels, HasParallelism
 from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
+from splitcv.checks import describe_param_key, wrong_kind
 from splitcv.compat import SplitterGetters
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
@@ -204,7 +205,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
                 raise ValueError(f"ParallelCrossValidator needs {name}: set it, e.g. {example}")
             value = self.getOrDefault(name)
             if not isinstance(value, kind):
-                raise TypeError(f"{name}={value!r} is a {type(value).__name__}, not a {kind.__name__}")
+                raise TypeError(wrong_kind(name, value, kind, example.split("=", 1)[1]))
             return value
 
         estimator = need("estimator", Estimator, "estimator=LogisticRegression()")
@@ -222,11 +223,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
                 raise TypeError(f"estimatorParamMaps[{index}]={param_map!r} is not a param map (a dict of Param to value)")
             for param in param_map:
                 if not isinstance(param, Param) or param.parent not in owners:
-                    name = getattr(param, "name", param)
-                    parent = getattr(param, "parent", "?")
                     raise ValueError(
-                        f"estimatorParamMaps[{index}] sets {parent}.{name}, which belongs to no stage of the "
-                        f"estimator {estimator.uid}; build the grid from the estimator's own Params"
+                        f"estimatorParamMaps[{index}] sets {describe_param_key(param)}, which belongs to no stage "
+                        f"of the estimator {estimator.uid}; build the grid from the estimator's own Params, "
+                        "e.g. {lr.regParam: 0.1} for lr = LinearRegression()"
                     )
         splitter.check(dataset)
 
