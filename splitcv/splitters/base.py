@@ -153,6 +153,12 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
             )
         return len(self.prepare(dataset).conditions)
 
+    def write(self) -> "MLWriter":  # noqa: F821
+        """pyspark's Params writer, which refuses to save over an earlier save without ``overwrite()``."""
+        from splitcv.persistence import SplitterWriter
+
+        return SplitterWriter(self)
+
     def __repr__(self) -> str:
         params = ", ".join(f"{p.name}={v!r}" for p, v in self.extractParamMap().items())
         return f"{type(self).__name__}({params})"
