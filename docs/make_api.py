@@ -20,7 +20,8 @@ def section(obj: object, name: str) -> list[str]:
         lines += ["```python", f"{name}{inspect.signature(obj)}", "```", ""]
     lines += [inspect.cleandoc(obj.__doc__ or ""), ""]
     if inspect.isclass(obj):
-        params = [p for p in obj().params] if name not in ("FoldSplitter", "FoldInfo") else []
+        has_params = name not in ("FoldSplitter", "FoldInfo") and not issubclass(obj, Warning)
+        params = [p for p in obj().params] if has_params else []
         if params:
             lines += ["| Param | meaning |", "| --- | --- |"] + [f"| `{p.name}` | {p.doc} |" for p in params] + [""]
         for method in PUBLIC_METHODS:

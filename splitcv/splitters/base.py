@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
 from pyspark.ml.param import Params
-from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
+from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable, MLWriter
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -153,7 +153,7 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
             )
         return len(self.prepare(dataset).conditions)
 
-    def write(self) -> "MLWriter":  # noqa: F821
+    def write(self) -> MLWriter:
         """pyspark's Params writer, which refuses to save over an earlier save without ``overwrite()``."""
         from splitcv.persistence import SplitterWriter
 
