@@ -10,6 +10,8 @@ from splitcv.splitters import (
     format_folds,
 )
 
+from splitcv.plan.advice import TooManyFoldsWarning
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "ExpandingWindowSplitter",
     "SlidingWindowSplitter",
     "BlockedKFoldSplitter",
+    "TooManyFoldsWarning",
 ]
 
 from splitcv.selection import MetricWarning  # noqa: E402

@@ -15,11 +15,13 @@ writer drops ``stdMetrics`` and aliases sub-models across folds; this one is wri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
+from pyspark.errors import AnalysisException
 from pyspark.ml.param import Params
 from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, MLWriter
 
@@ -48,6 +50,41 @@ def _save_stage(stage: Params, path: str, overwrite: bool) -> None:
         else:
             writer = writer.overwrite()
     writer.save(path)
+
+
+@contextlib.contextmanager
+def refusing_existing_save(path: str, instance: Params) -> Iterator[None]:
+    """Turn Spark's ``[PATH_ALREADY_EXISTS]`` into a ``FileExistsError`` naming ``path`` and the fix.
+
+    Wraps the first write of a save, ``path/metadata`` (mode "error"): Spark refuses it when an
+    earlier save is there, while analysing the write, so nothing has been written yet. Spark
+    Connect raises the same error class from the server, so no JVM gateway is needed to check.
+    """
+    try:
+        yield
+    except AnalysisException as error:
+        condition = getattr(error, "getCondition", error.getErrorClass)()
+        if condition != "PATH_ALREADY_EXISTS" and "PATH_ALREADY_EXISTS" not in str(error):
+            raise
+        raise FileExistsError(
+            f"{path!r} already exists and holds a save; {type(instance).__name__}.write().save() does not "
+            f"replace it. Replace it with write().overwrite().save({path!r}), or save to another path"
+        ) from None
+
+
+class SplitterWriter(DefaultParamsWriter):
+    """A splitter's writer: pyspark's own, refusing an existing save the way the validator's does,
+    and overwriting over Spark Connect too (pyspark's deletes the old save through the JVM gateway)."""
+
+    def save(self, path: str) -> None:
+        if self.shouldOverwrite and _is_connect(self.sparkSession):
+            from pyspark.ml.connect.readwrite import RemoteMLWriter
+
+            RemoteMLWriter.handleOverwrite(path, True)
+            self.saveImpl(path)
+            return
+        with refusing_existing_save(path, self.instance):  # a Params save writes its metadata only
+            super().save(path)
 
 
 def _encode_value(value: Any) -> Any:
@@ -139,7 +176,8 @@ class _Writer(MLWriter):
         text = DefaultParamsWriter._get_metadata_to_save(instance, self.sparkSession, extra, params)
         frame = self.sparkSession.createDataFrame([(text,)], schema="value string").coalesce(1)
         # "error", not its alias "errorifexists": Spark Connect's writer knows only the short name.
-        frame.write.mode("overwrite" if self.shouldOverwrite else "error").text(os.path.join(path, "metadata"))
+        with refusing_existing_save(path, instance):  # the first write: nothing is written before it
+            frame.write.mode("overwrite" if self.shouldOverwrite else "error").text(os.path.join(path, "metadata"))
 
     def _stages(self, path: str) -> None:
         for name in ("estimator", "evaluator", "splitter"):

@@ -16,11 +16,14 @@ from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
 
 from splitcv.budget import budget_bytes, fit_bytes, to_budget
+from splitcv.checks import describe_param_key, wrong_kind
+from splitcv.compat import SplitterGetters
 from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.racing import RacingScheduler
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
+from splitcv.splitters.params import to_whole_number
 
 __all__ = ["ParallelCrossValidator", "ParallelCrossValidatorModel", "SingleClassFoldWarning", "param_labels"]
 
@@ -28,12 +31,7 @@ ParamMap = dict
 
 
 def _to_parallelism(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"{value!r} is a bool; give a whole number of threads >= 1")
-    number = TypeConverters.toInt(value)
-    if number < 1:
-        raise ValueError(f"{number} threads cannot run anything; give parallelism >= 1")
-    return number
+    return to_whole_number(value, "parallelism", 1)
 
 
 SINGLE_CLASS_CHOICES = ("error", "skip", "score")
@@ -57,7 +55,11 @@ class SingleClassFoldWarning(UserWarning):
     """Folds whose training or validation rows are all of one class were skipped or scored anyway."""
 
 
-class _ValidatorParams(HasParallelism, HasCollectSubModels):
+class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
+    parallelism: "Param[int]" = Param(
+        Params._dummy(), "parallelism", "the number of threads that run (fold, param map) tasks (>= 1)",
+        typeConverter=lambda value: _to_parallelism(value),
+    )
     estimator: "Param[Estimator]" = Param(Params._dummy(), "estimator", "estimator to be cross-validated")
     estimatorParamMaps: "Param[list[ParamMap]]" = Param(
         Params._dummy(), "estimatorParamMaps", "estimator param maps (the grid)", typeConverter=TypeConverters.toList
@@ -281,7 +283,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
                 raise ValueError(f"ParallelCrossValidator needs {name}: set it, e.g. {example}")
             value = self.getOrDefault(name)
             if not isinstance(value, kind):
-                raise TypeError(f"{name}={value!r} is a {type(value).__name__}, not a {kind.__name__}")
+                raise TypeError(wrong_kind(name, value, kind, example.split("=", 1)[1]))
             return value
 
         estimator = need("estimator", Estimator, "estimator=LogisticRegression()")
@@ -299,11 +301,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
                 raise TypeError(f"estimatorParamMaps[{index}]={param_map!r} is not a param map (a dict of Param to value)")
             for param in param_map:
                 if not isinstance(param, Param) or param.parent not in owners:
-                    name = getattr(param, "name", param)
-                    parent = getattr(param, "parent", "?")
                     raise ValueError(
-                        f"estimatorParamMaps[{index}] sets {parent}.{name}, which belongs to no stage of the "
-                        f"estimator {estimator.uid}; build the grid from the estimator's own Params"
+                        f"estimatorParamMaps[{index}] sets {describe_param_key(param)}, which belongs to no stage "
+                        f"of the estimator {estimator.uid}; build the grid from the estimator's own Params, "
+                        "e.g. {lr.regParam: 0.1} for lr = LinearRegression()"
                     )
         splitter.check(dataset)
 

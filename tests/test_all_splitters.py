@@ -178,6 +178,7 @@ def test_split_is_non_empty_disjoint_and_described_exactly(case, panel):
         assert (info.train_rows, info.validation_rows) == (len(train), len(validation))
 
 
+@pytest.mark.filterwarnings("ignore::splitcv.TooManyFoldsWarning")  # many short folds on purpose
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_auditor_passes_and_fold_count_agrees(case, panel):
     splitter = case.make(5)

@@ -16,7 +16,13 @@ from typing import Iterator
 
 import pytest
 
-from splitcv import BlockedKFoldSplitter, ExpandingWindowSplitter, KFoldSplitter, SlidingWindowSplitter
+from splitcv import (
+    BlockedKFoldSplitter,
+    ExpandingWindowSplitter,
+    KFoldSplitter,
+    ParallelCrossValidator,
+    SlidingWindowSplitter,
+)
 
 
 # -- data and job counting -----------------------------------------------------------------------------
@@ -85,12 +91,31 @@ def test_time_col_not_in_the_dataframe(spark, df):
     )
 
 
-@pytest.mark.parametrize("column, type_name", [("x", "double"), ("label", "string")])
-def test_time_col_that_cannot_be_ordered_as_time(spark, df, column, type_name):
+@pytest.mark.parametrize(
+    "column, type_name, fix",
+    [
+        ("x", "double", ["df.withColumn('x', F.col('x').cast('int'))", "F.make_date(F.col('x').cast('int'), F.lit(1), F.lit(1))"]),
+        ("label", "string", ["df.withColumn('label', F.to_date(F.col('label'), 'yyyy-MM-dd'))", "F.to_timestamp(F.col('label'), "]),
+    ],
+)
+def test_time_col_that_cannot_be_ordered_as_time(spark, df, column, type_name, fix):
+    """The message gives the cast that fixes the column (years arrive as doubles, dates as strings)."""
     raises_before_any_job(
         spark, BlockedKFoldSplitter(timeCol=column, numFolds=2), df, TypeError,
         f"timeCol='{column}' has type {type_name}", "use an integer, DATE, TIMESTAMP or TIMESTAMP_NTZ column",
+        *map(re.escape, fix),
     )
+
+
+def test_the_suggested_casts_work(spark):
+    from pyspark.sql import functions as F
+
+    frame = spark.createDataFrame([(1950.0 + i, f"2024-01-0{i + 1}") for i in range(4)], "year double, day string")
+    years = frame.withColumn("year", F.col("year").cast("int"))
+    as_dates = frame.withColumn("year", F.make_date(F.col("year").cast("int"), F.lit(1), F.lit(1)))
+    days = frame.withColumn("day", F.to_date(F.col("day"), "yyyy-MM-dd"))
+    for data, column in ((years, "year"), (as_dates, "year"), (days, "day")):
+        assert ExpandingWindowSplitter(timeCol=column, numFolds=3).getNumFolds(data) == 3
 
 
 def test_null_times(spark, df):
@@ -102,17 +127,18 @@ def test_null_times(spark, df):
 
 # -- sizes ---------------------------------------------------------------------------------------------
 BAD_VALUES = [
-    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=0), ValueError, [r"horizon=0", r"give a whole number >= 1 or a duration such as '7 days'"]),
+    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=0), ValueError, [r"horizon=0", r"give a whole number >= 1, or a duration such as '7 days'"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", horizon=-2), ValueError, [r"horizon=-2", r">= 1"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", gap=-1), ValueError, [r"gap=-1", r"give a whole number >= 0"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", step=0), ValueError, [r"step=0", r">= 1"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", initialWindow=0), ValueError, [r"initialWindow=0", r">= 1"]),
     (lambda: SlidingWindowSplitter(timeCol="t", windowSize=0), ValueError, [r"windowSize=0", r">= 1"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", numFolds=0), ValueError, [r"numFolds=0", r">= 1"]),
-    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=True), TypeError, [r"horizon=True", r"neither a whole number of time points nor a duration string"]),
-    (lambda: BlockedKFoldSplitter(timeCol="t", gap=False), TypeError, [r"gap=False", r"neither a whole number"]),
+    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=True), TypeError, [r"horizon=True", r"True is a bool, not a whole number", r"or a duration such as '7 days'"]),
+    (lambda: BlockedKFoldSplitter(timeCol="t", gap=False), TypeError, [r"gap=False", r"is a bool, not a whole number"]),
     (lambda: KFoldSplitter(numFolds=True), TypeError, [r"numFolds=True", r"is a bool"]),
-    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=1.5), TypeError, [r"horizon=1.5", r"whole number of time points nor a duration"]),
+    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=1.5), TypeError, [r"horizon=1.5", r"1.5 is not a whole number: write horizon=1 or horizon=2, or a duration"]),
+    (lambda: ExpandingWindowSplitter(timeCol="t", horizon=0.5), TypeError, [r"horizon=0.5", r"write horizon=1, or a duration"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", horizon="1 fortnight"), ValueError, [r"horizon='1 fortnight'", r"not a duration", r"'7 days' or '1 month'"]),
     (lambda: ExpandingWindowSplitter(timeCol="t", horizon="0 days"), ValueError, [r"horizon='0 days'", r"positive one such as '7 days'"]),
     (lambda: KFoldSplitter(numFolds=1), ValueError, [r"numFolds=1", r"give a whole number >= 2"]),
@@ -127,6 +153,44 @@ def test_bad_sizes_fail_when_set(make, error, patterns):
     with pytest.raises(error) as info:
         make()
     check_message(info, *patterns)
+
+
+# One rule for every count and size Param: whole numbers only, never a float (not even 7.0) or a bool.
+WHOLE_NUMBER_PARAMS = {"numFolds", "seed", "horizon", "step", "gap", "initialWindow", "windowSize", "parallelism"}
+OTHER_PARAMS = {
+    "timeCol", "foldCol", "keepPartialWindow",
+    "estimator", "estimatorParamMaps", "evaluator", "splitter", "collectSubModels", "refit", "singleClassFolds",
+}
+PARAM_OWNERS = [KFoldSplitter, ExpandingWindowSplitter, SlidingWindowSplitter, BlockedKFoldSplitter, ParallelCrossValidator]
+WHOLE_NUMBER_CASES = [
+    (cls, p.name) for cls in PARAM_OWNERS for p in sorted(cls().params, key=lambda p: p.name) if p.name in WHOLE_NUMBER_PARAMS
+]
+
+
+def test_every_param_is_known_to_the_whole_number_test():
+    """A new Param must be added to one of the two lists, so no count escapes the rule below."""
+    for cls in PARAM_OWNERS:
+        unknown = {p.name for p in cls().params} - WHOLE_NUMBER_PARAMS - OTHER_PARAMS
+        assert not unknown, f"{cls.__name__} has Params the whole-number test does not know: {unknown}"
+
+
+@pytest.mark.parametrize("cls, name", WHOLE_NUMBER_CASES, ids=[f"{c.__name__}.{n}" for c, n in WHOLE_NUMBER_CASES])
+def test_whole_floats_and_bools_are_refused_by_every_count_and_size(cls, name):
+    value = 3
+    assert cls(**{name: value}).getOrDefault(name) == value  # a whole number works
+    for wrong, patterns in [
+        (3.0, [rf"{name}=3\.0 is not valid", r"3\.0 is a float, not a whole number", rf"write {name}=3\b"]),
+        (2.5, [rf"{name}=2\.5 is not valid", r"2\.5 is not a whole number", rf"write {name}=2 or {name}=3"]),
+        (True, [rf"{name}=True is not valid", r"True is a bool, not a whole number"]),
+    ]:
+        with pytest.raises(TypeError) as info:
+            cls(**{name: wrong})
+        check_message(info, re.escape(cls.__name__), *patterns)
+        instance = cls()
+        with pytest.raises(TypeError, match=rf"write .*{name}="):  # the Param itself refuses it, set() too
+            instance.set(instance.getParam(name), wrong)
+    if name in {"horizon", "step", "gap", "initialWindow", "windowSize"}:
+        assert cls(**{name: "2 weeks"}).getOrDefault(name) == "2 weeks"  # durations still work
 
 
 def test_setters_check_too():
@@ -169,7 +233,7 @@ def test_sizes_that_do_not_fit_the_column(spark, df, splitter, patterns):
         (ExpandingWindowSplitter(timeCol="t", horizon=2, gap=3, numFolds=4), [r"numFolds=4", r"gap=3", r"give 3"]),
         (ExpandingWindowSplitter(timeCol="d", horizon="1 month"), [r"make no fold", r"horizon='1 month'"]),
         (BlockedKFoldSplitter(timeCol="t", numFolds=11), [r"numFolds=11 is more than the 10 distinct time points", r"numFolds <= 10"]),
-        (BlockedKFoldSplitter(timeCol="t", numFolds=2, gap=9), [r"gap=9 leaves fold 0", r"lower gap or raise numFolds"]),
+        (BlockedKFoldSplitter(timeCol="t", numFolds=2, gap=9), [r"gap=9 leaves fold 0", r"Lower gap, or raise numFolds"]),
         (KFoldSplitter(numFolds=21, seed=1), [r"fold \d+ has no validation rows", r"too small or too sparse"]),
     ],
     ids=["horizon-all-points", "sliding-horizon", "numFolds-too-many", "gap-eats-folds", "calendar-too-long", "blocked-too-many", "blocked-gap", "kfold-too-many"],
@@ -178,6 +242,24 @@ def test_sizes_too_large_for_the_data(df, splitter, patterns):
     with pytest.raises(ValueError) as info:
         splitter.split(df)
     check_message(info, *patterns)
+
+
+@pytest.mark.parametrize(
+    "splitter",
+    [
+        KFoldSplitter(numFolds=3),
+        KFoldSplitter(numFolds=3, foldCol="f"),
+        ExpandingWindowSplitter(timeCol="d", horizon="2 days"),
+        SlidingWindowSplitter(timeCol="t", windowSize=2),
+        BlockedKFoldSplitter(timeCol="ts", numFolds=2),
+    ],
+    ids=["kfold-random", "kfold-column", "expanding", "sliding", "blocked"],
+)
+def test_an_empty_dataset_is_named_as_such(df, splitter):
+    """One rule for every splitter: not 'fold 0 has no training rows (0 training, 0 validation)'."""
+    with pytest.raises(ValueError) as info:
+        splitter.split(df.limit(0))
+    check_message(info, rf"^the dataset is empty: {type(splitter).__name__} has no rows to split into folds$")
 
 
 def test_numfolds_too_many_without_running_the_planner(df):

@@ -362,7 +362,8 @@ def test_windows_match_sklearn_time_series_split_on_one_row_per_time_point(spark
     ours = SlidingWindowSplitter(windowSize=max_train, **sizes) if max_train else ExpandingWindowSplitter(**sizes)
     df = spark.createDataFrame([(i, float(i)) for i in range(n)], "t int, y double")
     if expected is None:
-        with pytest.raises(ValueError, match="numFolds="):
+        # too few folds for numFolds, or (when no fold fits at all) no fold, which numFolds does not cause
+        with pytest.raises(ValueError, match="numFolds=|make no fold"):
             ours.split(df)
         return
     folds = collect_folds(ours.split(df))

@@ -5,6 +5,7 @@ axes in milliseconds. Splitters summarise a DataFrame into an axis, call a plann
 resulting :class:`Fold` ranges as Spark filters.
 """
 
+from splitcv.plan.advice import MANY_FOLDS, TooManyFoldsWarning
 from splitcv.plan.axis import CalendarScale, CountScale, Scale, clears_gap, count_clear_before
 from splitcv.plan.blocked import plan_blocked
 from splitcv.plan.folds import Fold
@@ -14,6 +15,8 @@ __all__ = [
     "CalendarScale",
     "CountScale",
     "Fold",
+    "MANY_FOLDS",
+    "TooManyFoldsWarning",
     "Scale",
     "clears_gap",
     "count_clear_before",

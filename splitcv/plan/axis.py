@@ -43,6 +43,10 @@ class Scale(Protocol):
 
     def describe_size(self, size: Union[int, Duration]) -> str: ...
 
+    def can_lower(self, size: Union[int, Duration], minimum: int) -> bool:
+        """Whether a smaller ``size`` than this one (and at least ``minimum``) can be written."""
+        ...
+
 class CountScale:
     """``n`` distinct time points; a size of ``k`` means ``k`` time points."""
 
@@ -62,6 +66,9 @@ class CountScale:
 
     def describe_size(self, size: Union[int, Duration]) -> str:
         return str(size)
+
+    def can_lower(self, size: Union[int, Duration], minimum: int) -> bool:
+        return int(size) > minimum
 
     def __repr__(self) -> str:
         return f"CountScale({self.n})"
@@ -98,6 +105,14 @@ class CalendarScale:
 
     def describe_size(self, size: Union[int, Duration]) -> str:
         return repr(str(size))
+
+    def can_lower(self, size: Union[int, Duration], minimum: int) -> bool:
+        """A duration can be lowered while it is longer than the shortest one a user can write for
+        this axis: one day on DATE points, one second on timestamps."""
+        if not isinstance(size, Duration) or size.is_zero:
+            return False
+        finest = Duration(micros=1_000_000) if _has_clock(self.calendar) else Duration(days=1)
+        return self.calendar.add(self.origin, size) > self.calendar.add(self.origin, finest)
 
     def __repr__(self) -> str:
         return f"CalendarScale({self.n} points, {self.calendar!r})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Union
 
 from splitcv.durations import Duration
+from splitcv.plan.advice import advise
 from splitcv.plan.axis import Scale, count_clear_before, first_clear_after
 from splitcv.plan.folds import Fold
 
@@ -52,7 +53,8 @@ def plan_blocked(scale: Scale, num_folds: int, gap: Union[int, Duration] = 0) ->
         if not train:
             raise ValueError(
                 f"gap={scale.describe_size(gap)} leaves fold {index} (time points {start}..{stop - 1} of "
-                f"{scale.n}) nothing to train on; lower gap or raise numFolds"
+                f"{scale.n}) nothing to train on. "
+                + advise(scale, lower=[("gap", gap, 0)], increase=[("numFolds", num_folds, scale.n)])
             )
         folds.append(Fold(train, (start, stop)))
     return folds

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Iterator, Optional, Union
 
 from splitcv.durations import Duration
+from splitcv.plan.advice import advise, warn_if_many_folds
 from splitcv.plan.axis import CountScale, Scale, count_clear_before
 from splitcv.plan.folds import Fold
 
@@ -72,17 +73,41 @@ def _times(size: SizeLike, k: int) -> SizeLike:
     return size * k
 
 
-def _settle_count(available: int, num_folds: Optional[int], context: str) -> int:
-    if num_folds is not None and available < num_folds:
-        raise ValueError(
-            f"numFolds={num_folds} asks for more folds than the data holds: {context} give "
-            f"{available}. Lower numFolds, horizon, step, gap or initialWindow, or use more data."
-        )
+def _settle_count(
+    scale: Scale,
+    available: int,
+    num_folds: Optional[int],
+    horizon: SizeLike,
+    step: SizeLike,
+    gap: SizeLike,
+    initial_window: Optional[SizeLike],
+    owner: str,
+) -> int:
+    """How many folds to keep, or an error naming the parameters and only the changes that help;
+    warns (:class:`~splitcv.plan.advice.TooManyFoldsWarning`) when, without ``numFolds``, that is
+    a great many."""
+    context = _context(scale, horizon, step, gap, initial_window)
     if available == 0:
+        # Whether a first fold exists does not depend on step.
+        sizes = [("horizon", horizon, 1), ("gap", gap, 0), ("initialWindow", initial_window, 1)]
         raise ValueError(
             f"these parameters make no fold: {context} leave no validation window with data to "
-            "train on before it. Lower horizon, gap or initialWindow, or use more data."
+            f"train on before it. {advise(scale, lower=sizes)}"
         )
+    if num_folds is not None and available < num_folds:
+        sizes = [
+            (f"numFolds (to {available} at most)", num_folds, 1),
+            ("horizon", horizon, 1),
+            ("step", step, 1),
+            ("gap", gap, 0),
+            ("initialWindow", initial_window, 1),
+        ]
+        raise ValueError(
+            f"numFolds={num_folds} asks for more folds than the data holds: {context} give "
+            f"{available}. {advise(scale, lower=sizes)}"
+        )
+    if num_folds is None:
+        warn_if_many_folds(available, owner, context, initial_window)
     return available if num_folds is None else num_folds
 
 
@@ -103,6 +128,7 @@ def plan_windows(
     window_size: Optional[SizeLike] = None,
     num_folds: Optional[int] = None,
     keep_partial: bool = False,
+    owner: str = "plan_windows",
 ) -> list[Fold]:
     """Plan forward-chaining folds; ``window_size=None`` is an expanding window.
 
@@ -122,7 +148,7 @@ def plan_windows(
         # Cut-offs in one hole of irregular data can select the same time points: one fold, not copies.
         if train_start < train_stop and validation[0] < validation[1] and (not folds or folds[-1] != fold):
             folds.append(fold)
-    keep = _settle_count(len(folds), num_folds, _context(scale, horizon, step, gap, initial_window))
+    keep = _settle_count(scale, len(folds), num_folds, horizon, step, gap, initial_window, owner)
     return folds[len(folds) - keep :]
 
 
@@ -147,6 +173,7 @@ def count_window_folds(
     initial_window: Optional[int] = None,
     num_folds: Optional[int] = None,
     keep_partial: bool = False,
+    owner: str = "count_window_folds",
 ) -> int:
     """The number of folds :func:`plan_windows` makes on ``n`` time points, by arithmetic alone.
 
@@ -165,4 +192,4 @@ def count_window_folds(
         last_cut = n - 1 if keep_partial else n - horizon
         room = last_cut - (initial_window + gap)
     available = room // step + 1 if room >= 0 else 0
-    return _settle_count(available, num_folds, _context(CountScale(n), horizon, step, gap, initial_window))
+    return _settle_count(CountScale(n), available, num_folds, horizon, step, gap, initial_window, owner)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
 from pyspark.ml.param import Params
-from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
+from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable, MLWriter
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-__all__ = ["FoldSplitter", "FoldInfo", "FoldSet", "measure_folds", "format_folds"]
+__all__ = ["FoldSplitter", "FoldInfo", "FoldSet", "measure_folds", "format_folds", "check_fold", "check_not_empty"]
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,12 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
             )
         return len(self.prepare(dataset).conditions)
 
+    def write(self) -> MLWriter:
+        """pyspark's Params writer, which refuses to save over an earlier save without ``overwrite()``."""
+        from splitcv.persistence import SplitterWriter
+
+        return SplitterWriter(self)
+
     def __repr__(self) -> str:
         params = ", ".join(f"{p.name}={v!r}" for p, v in self.extractParamMap().items())
         return f"{type(self).__name__}({params})"
@@ -199,6 +205,12 @@ def measure_folds(
 def _combine(pick: Any, values: Sequence[Any]) -> Any:
     present = [v for v in values if v is not None]
     return pick(present) if present else None
+
+
+def check_not_empty(rows: int, owner: str) -> None:
+    """The dataset a splitter plans from has rows: an empty one is named as such, not as an empty fold."""
+    if rows == 0:
+        raise ValueError(f"the dataset is empty: {owner} has no rows to split into folds")
 
 
 def check_fold(index: int, train_rows: int, validation_rows: int, both: int = 0) -> None:

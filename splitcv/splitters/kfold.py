@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from splitcv.plan import CountScale, plan_blocked
-from splitcv.splitters.base import FoldSet, FoldSplitter, check_fold
+from splitcv.splitters.base import FoldSet, FoldSplitter, check_fold, check_not_empty
 from splitcv.splitters.params import HasFoldCol, HasNumFolds, HasSeedFixed
 from splitcv.splitters.render import plan_infos, render_folds, summarize
 
@@ -88,6 +88,7 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
             )
         by_fold = dict(zip(values, counts))
         total = sum(counts)
+        check_not_empty(total, type(self).__name__)
         for fold in range(k):
             check_fold(fold, total - by_fold.get(fold, 0), by_fold.get(fold, 0))
         points = list(range(k))

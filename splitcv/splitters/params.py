@@ -7,7 +7,11 @@ long before a Spark job runs.
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Callable, Optional, Union
+
+import numpy as np
 
 from pyspark.ml.param import Param, Params, TypeConverters
 
@@ -23,16 +27,57 @@ __all__ = [
     "HasSeedFixed",
     "HasFoldCol",
     "to_size",
+    "to_whole_number",
+    "whole_number",
 ]
 
 
-def _to_whole(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"{value!r} is a bool; give a whole number")
-    return TypeConverters.toInt(value)
+def to_whole_number(value: Any, name: str, minimum: Optional[int] = None, alternative: str = "") -> int:
+    """The one rule for every count and size Param (``numFolds``, ``seed``, ``horizon``, ``gap``,
+    ``parallelism``...): a whole number, given as one (an ``int`` or a numpy integer).
+
+    Floats are refused, whole or not (``horizon=7.0`` is a mistake that would pass silently for
+    one Param and fail for another), and so are bools (``True`` is an ``int`` to Python). The
+    message names the value, the Param and the fix; ``alternative`` adds what else the Param
+    takes ("or a duration such as '7 days'").
+
+    >>> to_whole_number(7, "horizon")
+    7
+    >>> to_whole_number(7.0, "horizon")
+    Traceback (most recent call last):
+    ...
+    TypeError: 7.0 is a float, not a whole number: write horizon=7
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        number = int(value)
+    else:
+        raise TypeError(_not_whole(value, name, minimum) + alternative)
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{number} is too small; give a whole number >= {minimum}{alternative}")
+    return number
 
 
-def to_size(minimum: int) -> Callable[[Any], Union[int, str]]:
+def _not_whole(value: Any, name: str, minimum: Optional[int]) -> str:
+    if isinstance(value, (float, np.floating)) and math.isfinite(value):
+        if float(value).is_integer():
+            return f"{value!r} is a float, not a whole number: write {name}={int(value)}"
+        low, high = math.floor(value), math.ceil(value)
+        fixes = [f"{name}={n}" for n in (low, high) if minimum is None or n >= minimum]
+        return f"{value!r} is not a whole number: write {' or '.join(fixes)}"
+    example = max(minimum, 1) if minimum is not None else 42
+    return f"{value!r} is a {type(value).__name__}, not a whole number: write a whole number such as {name}={example}"
+
+
+def whole_number(name: str, minimum: Optional[int] = None) -> Callable[[Any], int]:
+    """A Param type converter applying :func:`to_whole_number`."""
+    return lambda value: to_whole_number(value, name, minimum)
+
+
+#: What a size Param takes besides a count, in every message about one.
+_OR_DURATION = ", or a duration such as '7 days'"
+
+
+def to_size(name: str, minimum: int) -> Callable[[Any], Union[int, str]]:
     """A converter for window sizes: a whole number of time points >= ``minimum``, or a duration."""
 
     def convert(value: Any) -> Union[int, str]:
@@ -41,25 +86,7 @@ def to_size(minimum: int) -> Callable[[Any], Union[int, str]]:
             if duration.is_zero and minimum > 0:
                 raise ValueError(f"{value!r} is an empty duration; give a positive one such as '7 days'")
             return value.strip()
-        try:
-            number = _to_whole(value)
-        except TypeError:
-            raise TypeError(
-                f"{value!r} is neither a whole number of time points nor a duration string such as '7 days'"
-            ) from None
-        if number < minimum:
-            raise ValueError(f"{number} is too small; give a whole number >= {minimum} or a duration such as '7 days'")
-        return number
-
-    return convert
-
-
-def _to_positive_count(minimum: int) -> Callable[[Any], int]:
-    def convert(value: Any) -> int:
-        number = _to_whole(value)
-        if number < minimum:
-            raise ValueError(f"{number} is too small; give a whole number >= {minimum}")
-        return number
+        return to_whole_number(value, name, minimum, _OR_DURATION)
 
     return convert
 
@@ -87,7 +114,7 @@ class HasTimeCol(Params):
 
 class HasNumFolds(Params):
     numFolds: "Param[int]" = Param(
-        Params._dummy(), "numFolds", "number of folds (>= 2)", typeConverter=_to_positive_count(2)
+        Params._dummy(), "numFolds", "number of folds (>= 2)", typeConverter=whole_number("numFolds", 2)
     )
 
     def setNumFolds(self, value: int) -> "HasNumFolds":
@@ -98,8 +125,9 @@ class HasOptionalNumFolds(Params):
     numFolds: "Param[int]" = Param(
         Params._dummy(),
         "numFolds",
-        "keep only the last numFolds windows (>= 1); unset keeps every window the data allows",
-        typeConverter=_to_positive_count(1),
+        "keep only the last numFolds windows (>= 1); unset keeps every window the data allows, "
+        "warning (TooManyFoldsWarning) when that is more than 100",
+        typeConverter=whole_number("numFolds", 1),
     )
 
     def setNumFolds(self, value: Optional[int]) -> "HasOptionalNumFolds":
@@ -111,7 +139,7 @@ class HasGap(Params):
         Params._dummy(),
         "gap",
         "time left out between training and validation: time points (>= 0) or a duration ('7 days')",
-        typeConverter=to_size(0),
+        typeConverter=to_size("gap", 0),
     )
 
     def getGap(self) -> Union[int, str]:
@@ -126,19 +154,19 @@ class HasWindowParams(HasGap):
         Params._dummy(),
         "horizon",
         "length of each validation window: time points (>= 1) or a duration ('1 month')",
-        typeConverter=to_size(1),
+        typeConverter=to_size("horizon", 1),
     )
     step: "Param[Union[int, str]]" = Param(
         Params._dummy(),
         "step",
         "how far each next fold moves the cut-off (default: horizon)",
-        typeConverter=to_size(1),
+        typeConverter=to_size("step", 1),
     )
     initialWindow: "Param[Union[int, str]]" = Param(
         Params._dummy(),
         "initialWindow",
         "length of the first training window; unset lays the windows back from the end of the data",
-        typeConverter=to_size(1),
+        typeConverter=to_size("initialWindow", 1),
     )
     keepPartialWindow: "Param[bool]" = Param(
         Params._dummy(),
@@ -178,7 +206,7 @@ class HasWindowSize(Params):
         Params._dummy(),
         "windowSize",
         "length of the sliding training window: time points (>= 1) or a duration ('52 weeks')",
-        typeConverter=to_size(1),
+        typeConverter=to_size("windowSize", 1),
     )
 
     def getWindowSize(self) -> Union[int, str]:
@@ -192,7 +220,7 @@ class HasSeedFixed(Params):
     """A seed whose default is the same in every process (pyspark's default hashes a class name)."""
 
     seed: "Param[int]" = Param(
-        Params._dummy(), "seed", "seed for the random fold assignment", typeConverter=_to_whole
+        Params._dummy(), "seed", "seed for the random fold assignment", typeConverter=whole_number("seed")
     )
 
     def getSeed(self) -> int:

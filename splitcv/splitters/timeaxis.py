@@ -12,7 +12,7 @@ from pyspark.sql import types as T
 
 from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, WallClockCalendar, parse_duration
 from splitcv.plan import CalendarScale, CountScale, Fold, Scale
-from splitcv.splitters.base import FoldSet, FoldSplitter
+from splitcv.splitters.base import FoldSet, FoldSplitter, check_not_empty
 from splitcv.splitters.params import HasTimeCol
 from splitcv.splitters.render import ClassCounts, plan_infos, render_folds, summarize
 
@@ -58,8 +58,25 @@ def time_kind(dataset: DataFrame, column: str, param: str = "timeCol") -> TimeKi
         return TimeKind("timestamp_ntz", column, _wall_clock_micros, lambda p: _wall_clock_literal(wall, p), wall)
     raise TypeError(
         f"{param}={column!r} has type {data_type.simpleString()}, which is not a time/order column; "
-        "use an integer, DATE, TIMESTAMP or TIMESTAMP_NTZ column"
+        f"use an integer, DATE, TIMESTAMP or TIMESTAMP_NTZ column{_cast_advice(column, data_type)}"
     )
+
+
+def _cast_advice(column: str, data_type: T.DataType) -> str:
+    """The cast that makes a column a time column, for the types data usually arrives in: years as
+    doubles (statsmodels, pandas), dates and times as strings (CSV files)."""
+    c = f"F.col({column!r})"
+    if isinstance(data_type, (T.FloatType, T.DoubleType, T.DecimalType)):
+        return (
+            f". Whole numbers such as years can be cast: df.withColumn({column!r}, {c}.cast('int')), or made "
+            f"dates: df.withColumn({column!r}, F.make_date({c}.cast('int'), F.lit(1), F.lit(1)))"
+        )
+    if isinstance(data_type, (T.StringType, T.VarcharType, T.CharType)):
+        return (
+            f". Parse the strings: df.withColumn({column!r}, F.to_date({c}, 'yyyy-MM-dd')) for dates, or "
+            f"F.to_timestamp({c}, 'yyyy-MM-dd HH:mm:ss') for times (with the pattern your data is written in)"
+        )
+    return ""
 
 
 _MICROS_PER_DAY = 86_400_000_000
@@ -158,8 +175,7 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol):
         kind = time_kind(dataset, self.getTimeCol())
         sizes, calendar = resolve_sizes(kind, self._sizes())
         points, counts, per_class = summarize(dataset, kind.as_points(F.col(kind.column)), "timeCol", kind.column, classes)
-        if not points:
-            raise ValueError(f"the dataset is empty: {type(self).__name__} has no time points to split")
+        check_not_empty(sum(counts), type(self).__name__)
         scale: Scale = CalendarScale(points, kind.calendar) if calendar else CountScale(len(points))
         return kind, points, counts, self._plan(scale, sizes), per_class
 

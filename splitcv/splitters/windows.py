@@ -44,6 +44,7 @@ class _WindowSplitter(TimeAxisSplitter, HasWindowParams, HasOptionalNumFolds):
             window_size=sizes["windowSize"],
             num_folds=self._num_folds(),
             keep_partial=self.getKeepPartialWindow(),
+            owner=type(self).__name__,
         )
 
     def getNumFolds(self, dataset: Optional[DataFrame] = None) -> int:
@@ -68,6 +69,7 @@ class _WindowSplitter(TimeAxisSplitter, HasWindowParams, HasOptionalNumFolds):
             initial_window=sizes["initialWindow"],
             num_folds=self._num_folds(),
             keep_partial=self.getKeepPartialWindow(),
+            owner=type(self).__name__,
         )
 
 
