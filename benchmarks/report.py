@@ -32,7 +32,8 @@ def config_name(s: dict[str, Any]) -> str:
 
 
 def contender_name(c: dict[str, Any]) -> str:
-    return IMPL_NAMES[c["impl"]] + ("" if c.get("share", True) else " (sharePipelinePrefix=False)")
+    return (IMPL_NAMES[c["impl"]] + ("" if c.get("share", True) else " (sharePipelinePrefix=False)")
+            + (" (racing)" if c.get("racing") else ""))
 
 
 def default_estimator(s: dict[str, Any]) -> bool:
@@ -136,6 +137,29 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
     else:
         out.append((goal, "-", verdict(None)))
 
+    race = section(store, "kfold-5x12")
+    if race and "pairs" in race:
+        by_pair = {(p["numerator"], p["denominator"]): p["ratios"] for p in race["pairs"]}
+        exhaustive, raced = by_pair.get(("spark p8", "splitcv p8")), by_pair.get(("spark p8", "splitcv p8 racing"))
+        if exhaustive:
+            out.append(("random k-fold 5x12 at parallelism 8, exhaustive: >= 1.3x faster than Spark's CrossValidator",
+                        f"Spark / splitcv wall time {spread(exhaustive)}", verdict(med(exhaustive) >= 1.3)))
+        if raced:
+            same = all(v == race["exhaustive_best"] for v in race.get("racing_best", {}).values())
+            out.append(("... with racing=True: >= 2x faster than Spark's CrossValidator",
+                        f"Spark / splitcv racing wall time {spread(raced)}; chose map "
+                        f"{list(race.get('racing_best', {}).values())} (exhaustive: {race['exhaustive_best']})",
+                        verdict(med(raced) >= 2.0)))
+    agreement = section(store, "racing-agreement")
+    if agreement:
+        clear = [r for r in agreement["rows"] if r["margin"] >= RACING_MARGIN]
+        agree = sum(r["exhaustive"] == r["racing"] for r in clear)
+        out.append((f"racing chooses the exhaustive search's best on >= 9 of 10 seeded datasets where the best leads "
+                    f"the second by >= {RACING_MARGIN:.1%} (RMSE)",
+                    f"{agree} of {len(clear)} such datasets ({sum(r['exhaustive'] == r['racing'] for r in agreement['rows'])} "
+                    f"of all {len(agreement['rows'])}); see the racing table",
+                    verdict(len(clear) >= 10 and agree >= 9) if len(clear) >= 10 else "not measured (fewer than 10 such datasets)"))
+
     plan = section(store, "planning")
     if plan:
         by = {}
@@ -189,6 +213,20 @@ def results_table(store: dict[str, Any]) -> list[str]:
 
 def skipped(store: dict[str, Any]) -> list[str]:
     return [f"- `{s['id']}`: skipped, {s['skipped']}" for s in store["sections"] if "skipped" in s]
+
+
+RACING_MARGIN = 0.001
+
+
+def racing_table(store: dict[str, Any]) -> list[str]:
+    agreement = section(store, "racing-agreement")
+    if not agreement:
+        return ["(not measured in this run: `python -m benchmarks.run --only racing-agreement`)"]
+    lines = ["| seed | exhaustive best | racing best | margin of the best over the second (RMSE) | maps dropped | tasks run |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in agreement["rows"]:
+        lines.append(f"| {r['seed']} | {r['exhaustive']} | {r['racing']} | {r['margin']:.2e} | {r['dropped']} | {r['tasks_run']} of 60 |")
+    return lines
 
 
 def planning_table(store: dict[str, Any]) -> list[str]:
@@ -448,6 +486,7 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
                   "parallelism 8 by number of rows. Error bars: min and max over rounds."]
     else:
         lines += ["(no scaling runs in this run)"]
+    lines += ["", "## Racing against the exhaustive search (random k-fold 5x12, 10 seeded panels)", ""] + racing_table(store)
     lines += ["", "## Planning: Spark jobs to make the folds", ""] + planning_table(store)
     lines += ["", "## Beyond this machine", "", BEYOND, ""] + latency_lines(store)
     if os.path.exists(FINDINGS):

@@ -25,6 +25,8 @@ class Contender:
     parallelism: int
     #: splitcv's sharePipelinePrefix, for the pipeline comparison
     share: bool = True
+    #: splitcv's racing
+    racing: bool = False
 
 
 @dataclass
@@ -113,6 +115,15 @@ def pipeline(id: str, folds: int, rows: int, parallelism: int = 8) -> Spec:
     return Spec(id, "kfold", folds, 6, rows, cs, pairs, None, "pipeline", estimator={"pipeline": True, "max_iter": 10})
 
 
+def racing(spec: Spec) -> Spec:
+    """Adds splitcv with ``racing=True`` at the first parallelism, against Spark and against the
+    exhaustive splitcv."""
+    p = spec.contenders[0].parallelism
+    spec.contenders.append(Contender(f"splitcv p{p} racing", "splitcv", p, racing=True))
+    spec.pairs += [(f"spark p{p}", f"splitcv p{p} racing"), (f"splitcv p{p}", f"splitcv p{p} racing")]
+    return spec
+
+
 def lbfgs(spec: Spec) -> Spec:
     """The same comparison with an estimator that caches its own training data during a fit
     (``LinearRegression(solver="l-bfgs", maxIter=5)`` persists its training blocks)."""
@@ -160,7 +171,8 @@ def modes() -> dict[str, Mode]:
                 kfold("kfold-10x2", 10, 2, b, [8]),
                 window("window-30x2", 30, 2, b, [8]),
                 "planning",
-                kfold("kfold-5x12", 5, 12, b, [8]),
+                racing(kfold("kfold-5x12", 5, 12, b, [8])),
+                "racing-agreement",
                 pipeline("pipeline-5x6-1e5", 5, 100_000),
                 window("window-10x2", 10, 2, b, [8], group="scaling"),
                 kfold("kfold-10x2-scaling", 10, 2, b, [1, 2, 4, 16], group="scaling", warm_at=4),
@@ -236,7 +248,7 @@ class Runner:
             elif c.impl == "article":
                 out[c.label] = C.article_window(df, f, spec.maps, c.parallelism, **est)
             elif spec.kind == "kfold":
-                out[c.label] = C.splitcv_kfold(df, f, spec.maps, c.parallelism, **est)
+                out[c.label] = C.splitcv_kfold(df, f, spec.maps, c.parallelism, racing=c.racing, **est)
             else:
                 out[c.label] = C.splitcv_window(df, f, spec.maps, c.parallelism, **est)
         return out
@@ -273,7 +285,8 @@ class Runner:
         ceiling_after = self.ceiling()
         self._learn(comparison)
         results = {label: runs[0].result for label, runs in comparison.runs.items()}
-        disagreement = check_same_metrics(results)
+        racers = [c.label for c in spec.contenders if c.racing]
+        disagreement = check_same_metrics({label: r for label, r in results.items() if label not in racers})
         out: dict[str, Any] = {
             "id": spec.id,
             "kind": spec.kind,
@@ -290,6 +303,9 @@ class Runner:
             "metrics_agree": disagreement is None,
             "metrics_note": disagreement,
             "avg_metrics": [float(v) for v in results[spec.pairs[0][1]]],
+            # racing: the map it chose, against the exhaustive search's (RMSE: smallest)
+            "racing_best": {label: int(results[label][0]) for label in racers},
+            "exhaustive_best": int(min(range(spec.maps), key=lambda j: results[spec.pairs[0][1]][j])),
             "contenders": {},
             "pairs": [],
         }
@@ -299,6 +315,7 @@ class Runner:
                 "impl": c.impl,
                 "parallelism": c.parallelism,
                 "share": c.share,
+                "racing": c.racing,
                 "walls": [r.wall for r in runs],
                 "cores": [r.cores for r in runs],
                 "driver_cores": [r.cpu_driver / r.wall for r in runs],
@@ -399,9 +416,47 @@ class Runner:
             }},
         }
 
+    def racing_agreement(self, seeds: int = 10, folds: int = 5, series: int = 20) -> dict[str, Any]:
+        """Racing against the exhaustive search on ``seeds`` seeded panels (k-fold 5x12): the map
+        each chose, and the margin of the exhaustive best over the second (relative RMSE)."""
+        import numpy as np
+        from pyspark.ml.feature import VectorAssembler
+
+        from benchmarks.data import FEATURES, panel_frame
+        from splitcv import KFoldSplitter, ParallelCrossValidator
+
+        started, rows = time.monotonic(), []
+        for seed in range(1, seeds + 1):
+            frame = panel_frame(series, seed=seed)
+            df = VectorAssembler(inputCols=FEATURES, outputCol="features").transform(self.spark.createDataFrame(frame))
+            df = df.select("features", "label", f"fold{folds}").cache()
+            lr = C.estimator()
+            chosen = {}
+            for racing in (False, True):
+                model = ParallelCrossValidator(
+                    estimator=lr, estimatorParamMaps=C.grid(lr, 12), evaluator=C.evaluator(), refit=False,
+                    splitter=KFoldSplitter(numFolds=folds, foldCol=f"fold{folds}"), parallelism=8, racing=racing,
+                ).fit(df)
+                chosen[racing] = model
+            df.unpersist()
+            avg = chosen[False].avgMetrics
+            order = np.argsort(avg)
+            dropped = [d for d in chosen[True].cvResults["dropped_after_fold"] if d is not None]
+            rows.append({
+                "seed": seed, "exhaustive": int(order[0]), "racing": chosen[True].bestIndex,
+                "margin": float((avg[order[1]] - avg[order[0]]) / avg[order[0]]),
+                "dropped": len(dropped), "tasks_run": sum(1 for row in chosen[True].foldMetrics for v in row if v == v),
+            })
+            self.log(f"  racing seed {seed}: exhaustive best {rows[-1]['exhaustive']}, racing {rows[-1]['racing']}, "
+                     f"margin {rows[-1]['margin']:.2e}, {rows[-1]['dropped']} maps dropped, {rows[-1]['tasks_run']} of "
+                     f"{folds * 12} tasks run")
+        return {"id": "racing-agreement", "rows": rows, "seconds": time.monotonic() - started}
+
     def run_section(self, section: Any) -> dict[str, Any]:
         started = time.monotonic()
-        if section == "peak-100":
+        if section == "racing-agreement":
+            out = self.racing_agreement()
+        elif section == "peak-100":
             out = self.peak_only()
         elif section == "planning":
             out = self.planning()
