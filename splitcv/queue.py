@@ -9,6 +9,7 @@ returned, shuts the pool down, and re-raises, naming the task that failed.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -138,10 +139,11 @@ class SessionControl:
             return 0.5
         return float(self.session.sparkContext.getConf().get("spark.memory.storageFraction", "0.5"))
 
-    def cached_bytes(self, ids: Iterable[int]) -> int:
-        """Bytes in memory of the given persisted RDDs (classic only; 0 on Connect)."""
+    def cached_bytes(self, ids: Iterable[int], dataset: Optional[DataFrame] = None) -> int:
+        """Bytes in memory of the given persisted RDDs; on Connect, which has no storage status,
+        the size Spark's optimizer gives ``dataset`` (its cached size once it is cached)."""
         if self.is_connect:
-            return 0
+            return plan_size(dataset._explain_string(mode="cost")) if dataset is not None else 0
         wanted = set(ids)
         return sum(int(i.memSize()) for i in self.session.sparkContext._jsc.sc().getRDDStorageInfo() if i.id() in wanted)
 
@@ -217,6 +219,23 @@ def run_tasks(
         raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+_SIZE_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "PiB": 1 << 50}
+
+
+def plan_size(explained: str) -> int:
+    """The root's ``sizeInBytes`` in an ``explain(mode="cost")`` text; 0 when unknown.
+
+    >>> plan_size("InMemoryRelation [a#1], Statistics(sizeInBytes=1.5 MiB)")
+    1572864
+    >>> plan_size("Relation Statistics(sizeInBytes=8.0 EiB)")  # Spark's 'unknown'
+    0
+    """
+    found = re.search(r"sizeInBytes=([\d.]+)\s*([KMGTPE]?i?B)", explained)
+    if not found or found.group(2) not in _SIZE_UNITS:
+        return 0
+    return int(float(found.group(1)) * _SIZE_UNITS[found.group(2)])
 
 
 class _Skipped(Exception):

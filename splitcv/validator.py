@@ -330,7 +330,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             larger = evaluator.isLargerBetter()
             race = (larger, self.getRacingConfidence()) if self.getRacing() else None
             # The planning job above has filled the input's cache: measure it for the budget.
-            input_bytes = control.cached_bytes(control.persistent_rdds() - rdds_before if owns_cache else rdds_before)
+            input_bytes = control.cached_bytes(control.persistent_rdds() - rdds_before if owns_cache else rdds_before, data)
             budget = budget_bytes(self.getMemoryBudget(), control.storage_memory(), control.storage_fraction(), input_bytes)
             needs = fit_bytes(input_bytes, [i.train_rows for i in infos], [i.train_rows + i.validation_rows for i in infos])
             outcome = _run_grid(

@@ -20,7 +20,7 @@ from pyspark.ml.linalg import Vectors
 from pyspark.ml.param import Param, Params, TypeConverters
 
 import splitcv
-from estimators import ConstantModel
+from estimators import CachesTrainingSet, ConstantModel
 from splitcv import (
     BlockedKFoldSplitter,
     ExpandingWindowSplitter,
@@ -230,6 +230,24 @@ def test_shared_pipeline_prefix_and_class_counts_over_connect_equal_classic(fram
     assert all(m[0].stages[0] is m[1].stages[0] for m in model.subModels)
 
 
+@pytest.mark.parametrize("budget, most", [(1, 1), ("auto", 4)])
+def test_memory_budget_over_connect(frames, budget, most):
+    """A size holds over Connect (the input's size from the optimizer's statistics); 'auto' cannot
+    read storage memory there and sets no budget."""
+    from pyspark.ml.evaluation import RegressionEvaluator
+
+    _, remote = frames
+    est = CachesTrainingSet()
+    CachesTrainingSet.reset()
+    with _jvm_tripwires() as touched:
+        ParallelCrossValidator(
+            estimator=est, estimatorParamMaps=[{est.hold: 0.3}, {est.hold: 0.31}], evaluator=RegressionEvaluator(),
+            splitter=KFoldSplitter(numFolds=2, seed=1), parallelism=4, refit=False, memoryBudget=budget,
+        ).fit(remote.select("day", "label"))
+    assert touched == []
+    assert CachesTrainingSet.most == most
+
+
 #: Where the library may touch SparkContext or the JVM: SessionControl's classic branches, and the
 #: demo's own local session.
 ALLOWED_JVM_USE = {
@@ -237,6 +255,9 @@ ALLOWED_JVM_USE = {
     ("queue.py", "SessionControl.cancel"),
     ("queue.py", "SessionControl.persistent_rdds"),
     ("queue.py", "SessionControl.unpersist_rdds"),
+    ("queue.py", "SessionControl.storage_memory"),  # the memory budget: each behind `if self.is_connect`
+    ("queue.py", "SessionControl.storage_fraction"),
+    ("queue.py", "SessionControl.cached_bytes"),
     ("demo.py", "start_spark"),
 }
 JVM_ATTRIBUTES = {"sparkContext", "_jsc", "_jvm", "_jconf", "_jsparkSession", "_jdf", "rdd", "_gateway",
