@@ -125,7 +125,7 @@ def _encode_param_maps(maps: list[dict]) -> list[list[dict[str, Any]]]:
 
 
 def _decode_param_maps(encoded: list[list[dict[str, Any]]], estimator: Params) -> list[dict]:
-    from splitcv.validator import _stage_uids
+    from splitcv.prefix import _stage_uids
 
     owners = _stage_uids(estimator)
     maps = []
@@ -209,6 +209,9 @@ class ValidatorModelWriter(_Writer):
             "skippedFolds": model.skippedFolds,
             "hasBestModel": model.bestModel is not None,
             "subModelShape": shape,
+            # folds skipped or maps dropped by racing leave no sub-model: say which were saved
+            "subModelsSaved": [[f, j] for f, row in enumerate(sub_models) for j, sub in enumerate(row) if sub is not None]
+            if sub_models is not None else None,
         }
         self._metadata(path, extra)
         self._stages(path)
@@ -267,11 +270,14 @@ class ValidatorModelReader(_Reader):
         load = lambda p: DefaultParamsReader.loadParamsInstance(p, self.sparkSession)  # noqa: E731
         best: Optional[Params] = load(os.path.join(path, "bestModel")) if metadata["hasBestModel"] else None
         sub_models = None
-        skipped = set(metadata.get("skippedFolds", []))
         if metadata["subModelShape"] is not None:
+            shape = metadata["subModelShape"]
+            saved = metadata.get("subModelsSaved")  # absent in saves from before it was written: all saved
+            present = {(f, j) for f, j in saved} if saved is not None else {(f, j) for f, w in enumerate(shape) for j in range(w)}
             sub_models = [
-                [None if f in skipped else load(os.path.join(path, "subModels", f"fold-{f}", f"model-{j}")) for j in range(width)]
-                for f, width in enumerate(metadata["subModelShape"])
+                [load(os.path.join(path, "subModels", f"fold-{f}", f"model-{j}")) if (f, j) in present else None
+                 for j in range(width)]
+                for f, width in enumerate(shape)
             ]
         model = self.cls(
             bestModel=best,

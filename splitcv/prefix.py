@@ -38,12 +38,18 @@ def _leaves(pipeline: Pipeline) -> Iterator[Any]:
             yield stage
 
 
-def _uids(stage: Params) -> set[str]:
-    """The stage and every Params object nested in it (a OneVsRest's classifier, say)."""
-    found = {stage.uid}
+def _stage_uids(stage: Params) -> dict[str, Any]:
+    """The estimator and every stage nested in it (Pipelines, OneVsRest classifiers), by uid."""
+    found = {stage.uid: stage}
+    children: list[Any] = []
+    if hasattr(stage, "getStages"):
+        children = list(stage.getStages())
     for name in ("classifier", "estimator"):
-        if stage.hasParam(name) and stage.isDefined(name) and isinstance(stage.getOrDefault(name), Params):
-            found |= _uids(stage.getOrDefault(name))
+        if stage.hasParam(name) and stage.isDefined(name):
+            children.append(stage.getOrDefault(name))
+    for child in children:
+        if isinstance(child, Params):
+            found.update(_stage_uids(child))
     return found
 
 
@@ -64,7 +70,12 @@ def _pipelines(pipeline: Pipeline) -> Iterator[tuple[Pipeline, int]]:
 
 
 def _deterministic(stage: Any) -> bool:
-    return isinstance(stage, Transformer) or type(stage).__module__.startswith("pyspark.ml.")
+    """A transformer, or a pyspark.ml estimator all of whose nested stages are too (a OneVsRest
+    around a user's Python classifier is not)."""
+    return all(
+        isinstance(part, Transformer) or type(part).__module__.startswith("pyspark.ml.")
+        for part in _stage_uids(stage).values()
+    )
 
 
 def shared_prefix_length(estimator: Estimator, maps: Sequence[ParamMap]) -> int:
@@ -85,7 +96,7 @@ def shared_prefix_length(estimator: Estimator, maps: Sequence[ParamMap]) -> int:
             end = min(end, first)
     length = 0
     for stage in leaves[:end]:
-        if _uids(stage) & touched or not _deterministic(stage):
+        if set(_stage_uids(stage)) & touched or not _deterministic(stage):
             break
         length += 1
     if not any(isinstance(stage, Estimator) for stage in leaves[:length]):

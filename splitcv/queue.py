@@ -143,9 +143,16 @@ class SessionControl:
         """Bytes in memory of the given persisted RDDs; on Connect, which has no storage status,
         the size Spark's optimizer gives ``dataset`` (its cached size once it is cached)."""
         if self.is_connect:
-            return plan_size(dataset._explain_string(mode="cost")) if dataset is not None else 0
+            return self.dataset_bytes(dataset) if dataset is not None else 0
         wanted = set(ids)
         return sum(int(i.memSize()) for i in self.session.sparkContext._jsc.sc().getRDDStorageInfo() if i.id() in wanted)
+
+    def dataset_bytes(self, dataset: DataFrame) -> int:
+        """The size Spark's optimizer gives ``dataset``: for a cached one, its cached bytes."""
+        if self.is_connect:
+            return plan_size(dataset._explain_string(mode="cost"))
+        size = int(str(dataset._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))  # a BigInt
+        return size if size < 1 << 62 else 0  # Spark's 'unknown' is Long.MaxValue
 
     def unpersist_rdds(self, ids: Iterable[int]) -> None:
         if self.is_connect:

@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame
 from splitcv.budget import budget_bytes, fit_bytes, to_budget
 from splitcv.checks import describe_param_key, wrong_kind
 from splitcv.compat import SplitterGetters
-from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
+from splitcv.prefix import _stage_uids, fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.racing import RacingScheduler
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
@@ -141,21 +141,6 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
 
     def getRacingConfidence(self) -> float:
         return self.getOrDefault(self.racingConfidence)
-
-
-def _stage_uids(stage: Params) -> dict[str, Params]:
-    """The estimator and every stage nested in it (Pipelines, OneVsRest classifiers), by uid."""
-    found = {stage.uid: stage}
-    children: list[Any] = []
-    if hasattr(stage, "getStages"):
-        children = list(stage.getStages())
-    for name in ("classifier", "estimator"):
-        if stage.hasParam(name) and stage.isDefined(name):
-            children.append(stage.getOrDefault(name))
-    for child in children:
-        if isinstance(child, Params):
-            found.update(_stage_uids(child))
-    return found
 
 
 class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable):
@@ -330,7 +315,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             larger = evaluator.isLargerBetter()
             race = (larger, self.getRacingConfidence()) if self.getRacing() else None
             # The planning job above has filled the input's cache: measure it for the budget.
-            input_bytes = control.cached_bytes(control.persistent_rdds() - rdds_before if owns_cache else rdds_before, data)
+            input_bytes = (
+                control.cached_bytes(control.persistent_rdds() - rdds_before, data) if owns_cache
+                else control.dataset_bytes(data)  # the user's cache: not the session's other caches
+            )
             budget = budget_bytes(self.getMemoryBudget(), control.storage_memory(), control.storage_fraction(), input_bytes)
             needs = fit_bytes(input_bytes, [i.train_rows for i in infos], [i.train_rows + i.validation_rows for i in infos])
             outcome = _run_grid(
@@ -511,6 +499,8 @@ def _run_grid(
             fit_single = getattr(models_of_fold, "fitSingleModel", None)
             if fit_single is not None:  # the default lazy iterator: fit the task's own param map
                 index, model = task.param_map, fit_single(task.param_map)
+            elif race is not None:  # racing runs some maps only: each task fits its own map
+                index, model = task.param_map, estimator.fit(train, maps[task.param_map])
             else:  # an estimator that fits many maps in one pass hands them out in its own order
                 index, model = next(models_of_fold)
         fitted = time.perf_counter()

@@ -99,3 +99,25 @@ def test_memory_budget_takes_sizes(value, expected):
 def test_memory_budget_refuses_what_is_not_a_size(value):
     with pytest.raises((TypeError, ValueError), match="memoryBudget="):
         ParallelCrossValidator(memoryBudget=value)
+
+
+def test_a_users_cached_input_is_measured_alone_not_with_the_sessions_other_caches(spark, wide):
+    from pyspark.sql import functions as F
+
+    input_bytes = _input_bytes(spark, wide)
+    budget = int(input_bytes / 2 * 2.5)  # two 2-fold training sets
+    unrelated = spark.range(2_000_000).select(F.rand(seed=9).alias("r")).cache()
+    unrelated.count()
+    mine = wide.cache()
+    mine.count()
+    try:
+        est = CachesTrainingSet()
+        CachesTrainingSet.reset()
+        ParallelCrossValidator(
+            estimator=est, estimatorParamMaps=[{est.hold: 0.3}, {est.hold: 0.31}], evaluator=RegressionEvaluator(),
+            splitter=KFoldSplitter(numFolds=2, seed=1), parallelism=4, refit=False, memoryBudget=budget,
+        ).fit(mine)
+        assert CachesTrainingSet.most == 2
+    finally:
+        mine.unpersist(blocking=True)
+        unrelated.unpersist(blocking=True)

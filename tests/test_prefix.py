@@ -56,6 +56,19 @@ def test_nested_pipelines_are_read_depth_first(stages):
     assert _length(nested, [{inner.stages: [s["va"], s["lr"]]}, {}]) == 2
 
 
+def test_a_param_of_a_pipeline_nested_in_a_stage_touches_that_stage(stages):
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.tuning import TrainValidationSplit
+
+    s = stages
+    inner_lr = LinearRegression()
+    tvs = TrainValidationSplit(estimator=Pipeline(stages=[inner_lr]), estimatorParamMaps=[{}], evaluator=RegressionEvaluator())
+    grid = [{inner_lr.regParam: 0.0}, {inner_lr.regParam: 100.0}]
+    assert _length(Pipeline(stages=[s["va"], s["sc"], tvs]), grid) == 2
+    # a pyspark.ml stage around a Python estimator may not fit the same way twice either
+    assert _length(Pipeline(stages=[s["si"], OneVsRest(classifier=Watched()), s["lr"]]), [{s["lr"].regParam: 0.0}, {}]) == 1
+
+
 def test_nothing_is_shared_when_it_would_save_nothing_or_might_change_results(stages):
     s = stages
     grid = [{s["lr"].regParam: 0.0}, {s["lr"].regParam: 1.0}]

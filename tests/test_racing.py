@@ -174,3 +174,45 @@ def test_racing_confidence_is_checked_and_persists(spark, tmp_path):
     cv.write().save(str(tmp_path / "cv"))
     loaded = ParallelCrossValidator.load(str(tmp_path / "cv"))
     assert (loaded.getRacing(), loaded.getRacingConfidence()) == (True, 0.99)
+
+
+def test_racing_with_a_one_pass_fit_multiple_scores_each_map_as_its_own(spark):
+    """An estimator whose fitMultiple hands out every map's model in its own order: once a map
+    leaves the race, a fold has fewer tasks than maps, and each task must still get its own map."""
+    from estimators import Constant, MeanPrediction
+    from splitcv import KFoldSplitter, ParallelCrossValidator
+
+    class OnePass(Constant):
+        def fitMultiple(self, dataset, paramMaps):
+            return iter([(i, self.copy(pm)._fit(dataset)) for i, pm in enumerate(paramMaps)])
+
+    df = spark.range(200).selectExpr("id as t", "cast(id % 7 as double) as label")
+    est = OnePass()
+    grid = [{est.value: 0.0}, {est.value: 10.0}, {est.value: 10.0}]
+    model = ParallelCrossValidator(
+        estimator=est, estimatorParamMaps=grid, evaluator=MeanPrediction(), refit=False,
+        splitter=KFoldSplitter(numFolds=4, seed=3), parallelism=2, racing=True,
+    ).fit(df)
+    assert model.cvResults["dropped_after_fold"] == [1, None, None]
+    assert [row[1:] for row in model.foldMetrics] == [[10.0, 10.0]] * 4
+    assert [row[0] for row in model.foldMetrics[:2]] == [0.0, 0.0]
+    assert all(math.isnan(row[0]) for row in model.foldMetrics[2:])
+    assert model.bestIndex == 1
+
+
+def test_a_raced_model_with_sub_models_saves_and_loads(spark, regression, tmp_path):
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.regression import LinearRegression
+
+    from splitcv import KFoldSplitter, ParallelCrossValidator, ParallelCrossValidatorModel
+
+    lr = LinearRegression()
+    model = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: r} for r in (0.0, 10.0)], evaluator=RegressionEvaluator(),
+        refit=False, splitter=KFoldSplitter(numFolds=3, seed=3), racing=True, collectSubModels=True,
+    ).fit(regression)
+    assert model.cvResults["dropped_after_fold"] == [None, 1]
+    model.write().save(str(tmp_path / "raced"))
+    loaded = ParallelCrossValidatorModel.load(str(tmp_path / "raced"))
+    assert [[m is None for m in row] for row in loaded.subModels] == [[False, False], [False, False], [False, True]]
+    assert loaded.cvResults["dropped_after_fold"] == [None, 1]

@@ -258,6 +258,7 @@ ALLOWED_JVM_USE = {
     ("queue.py", "SessionControl.storage_memory"),  # the memory budget: each behind `if self.is_connect`
     ("queue.py", "SessionControl.storage_fraction"),
     ("queue.py", "SessionControl.cached_bytes"),
+    ("queue.py", "SessionControl.dataset_bytes"),
     ("demo.py", "start_spark"),
 }
 JVM_ATTRIBUTES = {"sparkContext", "_jsc", "_jvm", "_jconf", "_jsparkSession", "_jdf", "rdd", "_gateway",
