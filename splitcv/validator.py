@@ -482,15 +482,20 @@ def _run_grid(
                 iterators[fold] = estimator.fitMultiple(splits[fold][0], maps)
             return iterators[fold]
 
-    def work(task: Task) -> None:
+    def work(task: Task) -> Optional[float]:
         train = splits[task.fold][0]
         if task.param_map is None:  # the fold's shared prefix, before its maps' tasks
             prefixes[task.fold] = fit_prefix(estimator, train, prefix_length)
-            return
+            return None
         if prefix_length:
             start = time.perf_counter()  # after the prefix: that is its own task
             index = task.param_map
             model = fit_with_prefix(estimator, maps[index], train, prefixes[task.fold])
+        elif race is not None:
+            # Racing runs some maps of a fold only: each task fits its own map, never a
+            # fitMultiple pass over maps that may leave the race.
+            start = time.perf_counter()
+            index, model = task.param_map, estimator.fit(train, maps[task.param_map])
         else:
             models_of_fold = model_iterator(task.fold)
             # The fit time starts here, once the task has its thread and the fold's iterator:
@@ -499,8 +504,6 @@ def _run_grid(
             fit_single = getattr(models_of_fold, "fitSingleModel", None)
             if fit_single is not None:  # the default lazy iterator: fit the task's own param map
                 index, model = task.param_map, fit_single(task.param_map)
-            elif race is not None:  # racing runs some maps only: each task fits its own map
-                index, model = task.param_map, estimator.fit(train, maps[task.param_map])
             else:  # an estimator that fits many maps in one pass hands them out in its own order
                 index, model = next(models_of_fold)
         fitted = time.perf_counter()
@@ -512,8 +515,9 @@ def _run_grid(
             models[task.fold][index] = model
         return metrics[task.fold][index]
 
+    scored = [f for f in range(k) if f not in skipped]
     tasks = []
-    for f in (f for f in range(k) if f not in skipped):
+    for f in scored:
         cost = float(infos[f].train_rows)
         # A fold's prefix goes before its maps' tasks (a touch more costly), and they wait for it.
         prefix = Task(f, None, cost + 0.5) if prefix_length else None
@@ -526,7 +530,6 @@ def _run_grid(
             return f"fold {task.fold}'s shared pipeline prefix ({names})"
         return f"fold {task.fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
-    scored = [f for f in range(k) if f not in skipped]
     scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
     budget, needs = memory
     need = lambda task: 0.0 if task.param_map is None else needs[task.fold]  # noqa: E731
