@@ -51,6 +51,25 @@ def _doctest_spark(request):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_rdd_left_cached():
+    """Every test leaves the shared session's persisted RDDs as it found them: a fit that returns
+    or fails must not leave a cache behind (module fixtures that cache on purpose are set up before
+    and torn down after this check)."""
+    from pyspark import SparkContext
+
+    def persisted() -> set[int]:
+        context = SparkContext._active_spark_context
+        if context is None:
+            return set()
+        return {int(k) for k in context._jsc.getPersistentRDDs().keySet().toArray()}
+
+    before = persisted()
+    yield
+    left = persisted() - before
+    assert not left, f"the test left persisted RDDs {sorted(left)} behind"
+
+
 def pytest_collection_modifyitems(config, items):
     """The cluster tests start servers and take a few minutes: run them after the rest, which give
     fast feedback (a stable sort, so each group keeps its collection order)."""

@@ -131,12 +131,19 @@ class MeanPrediction(Evaluator):
 
 class CachesTrainingSet(Estimator):
     """Caches its training set while it fits, as LogisticRegression does, and records how many
-    fits were in flight at once."""
+    fits were in flight at once.
+
+    Each fit caches a plan of its own (a column with the fit's number), as LogisticRegression
+    persists an RDD of its own: two fits of one fold caching the same plan would share one cache
+    entry, and when the first unpersists it the second's job rebuilds the cache outside any entry,
+    leaving an RDD that only Spark's garbage-driven cleaner removes.
+    """
 
     hold = Param(Params._dummy(), "hold", "seconds each fit holds its cache", typeConverter=TypeConverters.toFloat)
     lock = threading.Lock()
     in_flight = 0
     most = 0
+    fits = 0
 
     def __init__(self) -> None:
         super().__init__()
@@ -151,7 +158,9 @@ class CachesTrainingSet(Estimator):
         with CachesTrainingSet.lock:
             CachesTrainingSet.in_flight += 1
             CachesTrainingSet.most = max(CachesTrainingSet.most, CachesTrainingSet.in_flight)
-        cached = dataset.cache()
+            CachesTrainingSet.fits += 1
+            fit_number = CachesTrainingSet.fits
+        cached = dataset.withColumn("_fit", F.lit(fit_number)).cache()
         try:
             mean = cached.agg(F.avg("label")).first()[0]
             time.sleep(self.getOrDefault(self.hold))

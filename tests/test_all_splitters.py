@@ -112,6 +112,7 @@ def panel(spark) -> DataFrame:
             )
     schema = "series string, t int, d date, ts timestamp, ntz timestamp_ntz, y double, f5 int, f50 int, row int"
     frame = spark.createDataFrame(rows, schema).cache()
+    frame.count()  # cached now, not inside the first test (which must leave the session's caches as found)
     yield frame
     frame.unpersist()
 
