@@ -66,7 +66,8 @@ def spark_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, **est: A
     return lambda: cv.fit(df).avgMetrics
 
 
-def splitcv_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, racing: bool = False, **est: Any) -> Fit:
+def splitcv_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, racing: bool = False, one_pass: bool = True,
+                  **est: Any) -> Fit:
     lr = estimator(**est)
     cv = ParallelCrossValidator(
         estimator=lr,
@@ -75,6 +76,7 @@ def splitcv_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, racing
         splitter=KFoldSplitter(numFolds=folds, foldCol=f"fold{folds}"),
         parallelism=parallelism,
         racing=racing,
+        scoreInOnePass=one_pass,
     )
     if racing:  # the maps it dropped have averages over fewer folds: compare what it chose
         return lambda: [float(cv.fit(df).bestIndex)]

@@ -33,7 +33,7 @@ def config_name(s: dict[str, Any]) -> str:
 
 def contender_name(c: dict[str, Any]) -> str:
     return (IMPL_NAMES[c["impl"]] + ("" if c.get("share", True) else " (sharePipelinePrefix=False)")
-            + (" (racing)" if c.get("racing") else ""))
+            + (" (racing)" if c.get("racing") else "") + ("" if c.get("one_pass", True) else " (scoreInOnePass=False)"))
 
 
 def default_estimator(s: dict[str, Any]) -> bool:

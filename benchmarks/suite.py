@@ -27,6 +27,8 @@ class Contender:
     share: bool = True
     #: splitcv's racing
     racing: bool = False
+    #: splitcv's scoreInOnePass
+    one_pass: bool = True
 
 
 @dataclass
@@ -59,6 +61,8 @@ class Spec:
             return 3 * f * m + 2 * f + 2  # + 2 emptiness checks per fold, refit
         if impl == "article":
             return 3 * f * m + 2 * f + 4  # + a cut-off job (2 jobs) per fold, the fold list, refit
+        if m > 1:  # a fold's maps scored in one aggregation (2 jobs under adaptive execution)
+            return 2 * f * m + 2 * f + 5
         return 3 * f * m + 5  # + one summary job, refit
 
     def runs_estimate(self, rounds: int, warmup: bool) -> list[tuple[str, int]]:
@@ -124,6 +128,15 @@ def racing(spec: Spec) -> Spec:
     return spec
 
 
+def per_map_scoring(spec: Spec) -> Spec:
+    """Adds splitcv with ``scoreInOnePass=False`` at the first parallelism: what scoring a fold's
+    maps in one job saves, measured on its own."""
+    p = spec.contenders[0].parallelism
+    spec.contenders.append(Contender(f"splitcv p{p} per-map scoring", "splitcv", p, one_pass=False))
+    spec.pairs.append((f"splitcv p{p} per-map scoring", f"splitcv p{p}"))
+    return spec
+
+
 def lbfgs(spec: Spec) -> Spec:
     """The same comparison with an estimator that caches its own training data during a fit
     (``LinearRegression(solver="l-bfgs", maxIter=5)`` persists its training blocks)."""
@@ -171,7 +184,7 @@ def modes() -> dict[str, Mode]:
                 kfold("kfold-10x2", 10, 2, b, [8]),
                 window("window-30x2", 30, 2, b, [8]),
                 "planning",
-                racing(kfold("kfold-5x12", 5, 12, b, [8])),
+                per_map_scoring(racing(kfold("kfold-5x12", 5, 12, b, [8]))),
                 "racing-agreement",
                 pipeline("pipeline-5x6-1e5", 5, 100_000),
                 window("window-10x2", 10, 2, b, [8], group="scaling"),
@@ -248,7 +261,7 @@ class Runner:
             elif c.impl == "article":
                 out[c.label] = C.article_window(df, f, spec.maps, c.parallelism, **est)
             elif spec.kind == "kfold":
-                out[c.label] = C.splitcv_kfold(df, f, spec.maps, c.parallelism, racing=c.racing, **est)
+                out[c.label] = C.splitcv_kfold(df, f, spec.maps, c.parallelism, racing=c.racing, one_pass=c.one_pass, **est)
             else:
                 out[c.label] = C.splitcv_window(df, f, spec.maps, c.parallelism, **est)
         return out
@@ -316,6 +329,7 @@ class Runner:
                 "parallelism": c.parallelism,
                 "share": c.share,
                 "racing": c.racing,
+                "one_pass": c.one_pass,
                 "walls": [r.wall for r in runs],
                 "cores": [r.cores for r in runs],
                 "driver_cores": [r.cpu_driver / r.wall for r in runs],

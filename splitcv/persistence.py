@@ -27,7 +27,7 @@ from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, 
 
 __all__ = ["ValidatorWriter", "ValidatorReader", "ValidatorModelWriter", "ValidatorModelReader"]
 
-_SIMPLE_PARAMS = ("parallelism", "collectSubModels", "refit", "singleClassFolds", "sharePipelinePrefix", "racing", "racingConfidence", "memoryBudget")
+_SIMPLE_PARAMS = ("parallelism", "collectSubModels", "refit", "singleClassFolds", "sharePipelinePrefix", "racing", "racingConfidence", "memoryBudget", "scoreInOnePass")
 FORMAT_VERSION = 1
 
 

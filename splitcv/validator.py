@@ -20,6 +20,7 @@ from splitcv.checks import describe_param_key, wrong_kind
 from splitcv.compat import SplitterGetters
 from splitcv.prefix import _stage_uids, fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.racing import RacingScheduler
+from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -103,6 +104,15 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         typeConverter=lambda value: _to_confidence(value),
     )
 
+    scoreInOnePass: "Param[bool]" = Param(
+        Params._dummy(),
+        "scoreInOnePass",
+        "score all param maps of a fold in one Spark job once they are fitted, where the evaluator allows "
+        "it (RegressionEvaluator: rmse, mse, mae, unweighted r2; not with racing); metrics agree with the "
+        "evaluator's to the last bits (see splitcv.scoring)",
+        typeConverter=TypeConverters.toBoolean,
+    )
+
     memoryBudget: "Param[Any]" = Param(
         Params._dummy(),
         "memoryBudget",
@@ -138,6 +148,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
 
     def getRacing(self) -> bool:
         return self.getOrDefault(self.racing)
+
+    def getScoreInOnePass(self) -> bool:
+        return self.getOrDefault(self.scoreInOnePass)
 
     def getRacingConfidence(self) -> float:
         return self.getOrDefault(self.racingConfidence)
@@ -190,11 +203,12 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         racing: bool = False,
         racingConfidence: float = 0.95,
         memoryBudget: Any = "auto",
+        scoreInOnePass: bool = True,
     ) -> None:
         super().__init__()
         self._setDefault(
             parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
-            racing=False, racingConfidence=0.95, memoryBudget="auto",
+            racing=False, racingConfidence=0.95, memoryBudget="auto", scoreInOnePass=True,
         )
         self._set(**self._input_kwargs)
 
@@ -214,6 +228,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         racing: bool = False,
         racingConfidence: float = 0.95,
         memoryBudget: Any = "auto",
+        scoreInOnePass: bool = True,
     ) -> "ParallelCrossValidator":
         return self._set(**self._input_kwargs)
 
@@ -257,6 +272,9 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
 
     def setRacing(self, value: bool) -> "ParallelCrossValidator":
         return self._set(racing=value)
+
+    def setScoreInOnePass(self, value: bool) -> "ParallelCrossValidator":
+        return self._set(scoreInOnePass=value)
 
     def setRacingConfidence(self, value: float) -> "ParallelCrossValidator":
         return self._set(racingConfidence=value)
@@ -323,7 +341,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             needs = fit_bytes(input_bytes, [i.train_rows for i in infos], [i.train_rows + i.validation_rows for i in infos])
             outcome = _run_grid(
                 estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped,
-                self.getSharePipelinePrefix(), race, (budget, needs),
+                self.getSharePipelinePrefix(), race, (budget, needs), self.getScoreInOnePass(),
             )
             metrics = outcome["metrics"]
             chosen = select_best(metrics, larger, skipped, outcome["unrun"])
@@ -460,8 +478,11 @@ def _run_grid(
     share_prefix: bool = False,
     race: Optional[tuple[bool, float]] = None,
     memory: tuple[Optional[float], Sequence[float]] = (None, ()),
+    one_pass: bool = False,
 ) -> dict[str, Any]:
-    """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps."""
+    """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps;
+    ``one_pass`` scores a fold's maps in one job once the last of them is fitted (not with racing,
+    which needs each task's metric as it ends)."""
     import threading
 
     k, m = len(splits), len(maps)
@@ -474,6 +495,11 @@ def _run_grid(
     iterators: dict[int, Any] = {}
     lock = threading.Lock()
     labels = param_labels(maps)
+    together = (
+        one_pass and race is None and m > 1 and one_pass_metric(evaluator) is not None
+        and predicts_into(estimator, maps, evaluator)
+    )
+    fitted_of_fold: dict[int, dict[int, Any]] = {}  # with ``together``: the fold's models not yet scored
 
     def model_iterator(fold: int) -> Any:
         # fitMultiple once per fold, shared by that fold's tasks, created on first use.
@@ -507,13 +533,43 @@ def _run_grid(
             else:  # an estimator that fits many maps in one pass hands them out in its own order
                 index, model = next(models_of_fold)
         fitted = time.perf_counter()
-        metric = evaluator.evaluate(model.transform(splits[task.fold][1], maps[index]))
-        metrics[task.fold][index] = float(metric)
         fit_seconds[task.fold][index] = fitted - start
-        score_seconds[task.fold][index] = time.perf_counter() - fitted
         if collect:
             models[task.fold][index] = model
+        if together:
+            return score_together(task.fold, index, model)
+        metric = evaluator.evaluate(model.transform(splits[task.fold][1], maps[index]))
+        metrics[task.fold][index] = float(metric)
+        score_seconds[task.fold][index] = time.perf_counter() - fitted
         return metrics[task.fold][index]
+
+    def score_together(fold: int, index: int, model: Any) -> Optional[float]:
+        # The task that fits a fold's last map scores them all; the others end with their fit.
+        with lock:
+            waiting = fitted_of_fold.setdefault(fold, {})
+            waiting[index] = model
+            if len(waiting) < m:
+                return None
+            del fitted_of_fold[fold]
+        start = time.perf_counter()
+        order = sorted(waiting)
+        validation = splits[fold][1]
+        scores = score_in_one_pass(evaluator, validation, [(waiting[j], maps[j]) for j in order])
+        if scores is None:  # what one pass cannot reproduce: the evaluator's own result or error
+            scores = []
+            for j in order:
+                try:
+                    scores.append(evaluator.evaluate(waiting[j].transform(validation, maps[j])))
+                except Exception as error:
+                    described = f"param map {j} {_describe_map(maps[j], labels)}"
+                    raise RuntimeError(
+                        f"scoring fold {fold}'s param maps together, {described}: {type(error).__name__}: {error}"
+                    ) from error
+        each = (time.perf_counter() - start) / len(order)
+        for j, score in zip(order, scores):
+            metrics[fold][j] = float(score)
+            score_seconds[fold][j] = each
+        return metrics[fold][index]
 
     scored = [f for f in range(k) if f not in skipped]
     tasks = []
@@ -536,6 +592,14 @@ def _run_grid(
     ran = run_tasks(scheduler, work, parallelism, control, describe, budget, need)
     done = {(t.fold, t.param_map) for t in ran if t.param_map is not None}
     dropped = getattr(scheduler, "dropped", {})
+    stuck = [(f, j) for f in scored for j in range(m) if (f, j) not in done and j not in dropped]
+    if stuck:
+        # Only racing may leave tasks unrun, and only those of maps it dropped: anything else would
+        # be averaged over fewer folds without a word.
+        raise RuntimeError(
+            f"the scheduler stopped with {len(stuck)} (fold, map) tasks never run, e.g. {stuck[:3]}; "
+            "this is a bug in splitcv, please report it"
+        )
     return {
         "metrics": metrics, "models": models, "fit_seconds": fit_seconds, "score_seconds": score_seconds,
         "unrun": [(f, j) for f in scored for j in range(m) if (f, j) not in done],

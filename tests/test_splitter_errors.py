@@ -160,7 +160,7 @@ WHOLE_NUMBER_PARAMS = {"numFolds", "seed", "horizon", "step", "gap", "initialWin
 OTHER_PARAMS = {
     "timeCol", "foldCol", "keepPartialWindow",
     "estimator", "estimatorParamMaps", "evaluator", "splitter", "collectSubModels", "refit", "singleClassFolds",
-    "sharePipelinePrefix", "racing", "racingConfidence", "memoryBudget",
+    "sharePipelinePrefix", "racing", "racingConfidence", "memoryBudget", "scoreInOnePass",
 }
 PARAM_OWNERS = [KFoldSplitter, ExpandingWindowSplitter, SlidingWindowSplitter, BlockedKFoldSplitter, ParallelCrossValidator]
 WHOLE_NUMBER_CASES = [

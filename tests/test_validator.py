@@ -365,3 +365,23 @@ def test_an_overwrite_that_cannot_be_saved_keeps_the_earlier_save(spark, days, t
     with pytest.raises(ValueError, match="holds no param map"):
         unconfigured.write().overwrite().save(path)
     assert ParallelCrossValidator.load(path).uid == good.uid
+
+
+def test_a_scheduler_that_stops_early_is_an_error_not_fewer_folds(spark, days, monkeypatch):
+    import splitcv.validator as validator_module
+    from splitcv.queue import LongestFirst
+
+    class Forgetful(LongestFirst):
+        def next_task(self):
+            task = super().next_task()
+            return None if task is not None and task.fold == 1 and task.param_map == 0 else task
+
+    monkeypatch.setattr(validator_module, "LongestFirst", Forgetful)
+    lr = LinearRegression()
+    grid = [{lr.regParam: 0.0}, {lr.regParam: 1.0}]
+    # The forgotten task comes first (longest first), so the queue sees nothing to run and stops.
+    with pytest.raises(RuntimeError, match=r"4 \(fold, map\) tasks never run, e.g. \[\(0, 0\), \(0, 1\), \(1, 0\)\]"):
+        ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
+            splitter=KFoldSplitter(numFolds=2, seed=1), refit=False,
+        ).fit(days)

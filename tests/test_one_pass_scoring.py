@@ -1,0 +1,185 @@
+"""Scoring a fold's param maps in one Spark job (issue 11, part 3): the same metrics as Spark's
+RegressionEvaluator (the oracle), one job per fold instead of one per map, and the evaluator's own
+errors where one pass cannot stand in for it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pyspark.ml.base import Model
+from pyspark.ml.evaluation import BinaryClassificationEvaluator, RegressionEvaluator
+from pyspark.ml.feature import VectorAssembler
+from pyspark.ml.param.shared import HasPredictionCol
+from pyspark.ml.regression import LinearRegression
+from pyspark.sql import functions as F
+
+from conftest import spark_settings
+from splitcv import ExpandingWindowSplitter, KFoldSplitter, ParallelCrossValidator
+from splitcv.queue import TaskFailed
+from splitcv.scoring import one_pass_metric, score_in_one_pass
+
+# RegressionEvaluator settings one pass computes (the evaluators need a session, built in the tests)
+EVALUATORS = [
+    {"metricName": "rmse"},
+    {"metricName": "mse"},
+    {"metricName": "mae"},
+    {"metricName": "r2"},
+    {"metricName": "r2", "throughOrigin": True},
+    {"metricName": "rmse", "weightCol": "w"},
+    {"metricName": "mae", "weightCol": "w"},
+]
+
+
+@pytest.fixture(scope="module")
+def macro(spark):
+    """statsmodels' quarterly US macro data: real investment from GDP, consumption and rates, with
+    weights that include zeros (the evaluator leaves those rows out)."""
+    import statsmodels.api as sm
+
+    data = sm.datasets.macrodata.load_pandas().data
+    data["t"] = range(len(data))
+    data["w"] = [float(i % 4) for i in range(len(data))]
+    frame = spark.createDataFrame(data[["t", "realinv", "realgdp", "realcons", "tbilrate", "unemp", "w"]])
+    return VectorAssembler(inputCols=["realgdp", "realcons", "tbilrate", "unemp"], outputCol="features").transform(
+        frame.withColumnRenamed("realinv", "label")
+    )
+
+
+def _lr_grid():
+    lr = LinearRegression(maxIter=20)
+    return lr, [{lr.regParam: r, lr.elasticNetParam: e} for r in (0.0, 10.0, 100.0) for e in (0.0, 1.0)]
+
+
+@pytest.mark.parametrize("settings", EVALUATORS, ids=lambda e: "-".join(str(v) for v in e.values()))
+def test_one_pass_gives_the_evaluators_metric_for_every_model(spark, macro, settings):
+    evaluator = RegressionEvaluator(**settings)
+    lr, grid = _lr_grid()
+    train, validation = macro.filter("t < 150"), macro.filter("t >= 150")
+    models = [(lr.fit(train, m), m) for m in grid]
+    expected = [evaluator.evaluate(model.transform(validation, m)) for model, m in models]
+    assert score_in_one_pass(evaluator, validation, models) == pytest.approx(expected, rel=1e-12)
+
+
+class _Column(Model, HasPredictionCol):
+    """Predicts the values of column ``source`` (so a test chooses every prediction)."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+    def _transform(self, dataset):
+        return dataset.withColumn(self.getPredictionCol(), F.col(self.source))
+
+    def copy(self, extra=None):
+        that = super().copy(extra)
+        that.source = self.source
+        return that
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False)
+rows = st.lists(
+    st.tuples(finite, finite, st.one_of(finite, st.just(float("nan"))), st.sampled_from([0.0, 0.5, 1.0, 3.0])),
+    min_size=1, max_size=12,
+)
+
+
+@spark_settings
+@given(rows=rows, settings=st.sampled_from(EVALUATORS))
+def test_one_pass_agrees_with_the_evaluator_on_any_rows(spark, rows, settings):
+    evaluator = RegressionEvaluator(**settings)
+    # labels, two prediction columns (one with NaNs), weights with zeros: rows of weight 0 do not
+    # count, even with a NaN prediction; one row gives r2 = -inf or NaN as in Spark
+    frame = spark.createDataFrame(rows, "label double, a double, b double, w double")
+    models = [(_Column("a"), {}), (_Column("b"), {})]
+    try:
+        expected = [evaluator.evaluate(model.transform(frame)) for model, _ in models]
+    except Exception:  # every weight 0: Spark's summarizer refuses; one pass must hand it back
+        assert score_in_one_pass(evaluator, frame, models) is None
+        return
+    got = score_in_one_pass(evaluator, frame, models)
+    for g, e in zip(got, expected):
+        assert (math.isnan(g) and math.isnan(e)) or g == pytest.approx(e, rel=1e-9, abs=1e-9)
+
+
+def _jobs(spark, group, action):
+    sc = spark.sparkContext
+    sc.setJobGroup(group, group)
+    try:
+        result = action()
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+    return result, len(sc.statusTracker().getJobIdsForGroup(group))
+
+
+@pytest.mark.parametrize("splitter", [KFoldSplitter(numFolds=3, seed=4), ExpandingWindowSplitter(timeCol="t", horizon=20, numFolds=3)], ids=["kfold", "window"])
+def test_the_validator_scores_each_fold_in_one_job_with_the_same_results(spark, macro, splitter):
+    lr, grid = _lr_grid()
+
+    def fit(together):
+        return ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), splitter=splitter,
+            parallelism=4, refit=False, scoreInOnePass=together,
+        ).fit(macro)
+
+    apart, apart_jobs = _jobs(spark, f"apart-{splitter.uid}", lambda: fit(False))
+    together, together_jobs = _jobs(spark, f"together-{splitter.uid}", lambda: fit(True))
+    for row_apart, row_together in zip(apart.foldMetrics, together.foldMetrics):
+        assert row_together == pytest.approx(row_apart, rel=1e-12)
+    assert together.bestIndex == apart.bestIndex
+    # per fold one aggregation instead of one evaluator job per map (adaptive execution runs the
+    # aggregation as 2 jobs: its shuffle stage and the result)
+    assert apart_jobs - together_jobs == 3 * (len(grid) - 2)
+    assert all(t > 0 for t in together.cvResults["mean_score_time"])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: RegressionEvaluator(metricName="var"), lambda: RegressionEvaluator(metricName="r2", weightCol="w"),
+     BinaryClassificationEvaluator],
+    ids=["var", "weighted-r2", "binary"],
+)
+def test_metrics_one_pass_cannot_compute_are_scored_map_by_map(spark, make):
+    assert one_pass_metric(make()) is None
+
+
+def test_pipelines_and_maps_that_move_the_prediction_are_scored_map_by_map(spark):
+    from pyspark.ml import Pipeline
+
+    from splitcv.scoring import predicts_into
+
+    lr = LinearRegression()
+    evaluator = RegressionEvaluator()
+    assert predicts_into(lr, [{lr.regParam: 0.0}, {lr.regParam: 1.0}], evaluator)
+    assert not predicts_into(lr, [{lr.regParam: 0.0}, {lr.predictionCol: "p"}], evaluator)
+    assert not predicts_into(Pipeline(stages=[lr]), [{lr.regParam: 0.0}], evaluator)
+
+
+def test_a_subclass_of_the_evaluator_is_scored_map_by_map(spark):
+    class Mine(RegressionEvaluator):
+        pass
+
+    assert one_pass_metric(Mine()) is None
+
+
+def test_a_null_label_fails_as_the_evaluator_fails_naming_the_map(spark, macro):
+    lr, grid = _lr_grid()
+    holed = macro.withColumn("label", F.when(F.col("t") == 202, F.lit(None)).otherwise(F.col("label")))
+    with pytest.raises(TaskFailed, match=r"(?s)fold 2 .*scoring fold 2's param maps together, param map 0 \{regParam: 0.0, .*MatchError"):
+        ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=grid[:2], evaluator=RegressionEvaluator(),
+            splitter=ExpandingWindowSplitter(timeCol="t", horizon=10, numFolds=3), refit=False,
+        ).fit(holed)
+
+
+def test_score_in_one_pass_persists_and_can_be_turned_off(spark, tmp_path):
+    lr, grid = _lr_grid()
+    validator = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), splitter=KFoldSplitter(), scoreInOnePass=False,
+    )
+    validator.save(str(tmp_path / "v"))
+    assert ParallelCrossValidator.load(str(tmp_path / "v")).getScoreInOnePass() is False
+    assert ParallelCrossValidator().getScoreInOnePass() is True
+
