@@ -61,7 +61,7 @@ class Spec:
             return 3 * f * m + 2 * f + 2  # + 2 emptiness checks per fold, refit
         if impl == "article":
             return 3 * f * m + 2 * f + 4  # + a cut-off job (2 jobs) per fold, the fold list, refit
-        if m > 1:  # a fold's maps scored in one aggregation (2 jobs under adaptive execution)
+        if m > 2:  # a fold's maps scored in one aggregation (2 jobs under adaptive execution)
             return 2 * f * m + 2 * f + 5
         return 3 * f * m + 5  # + one summary job, refit
 

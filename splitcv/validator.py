@@ -108,7 +108,7 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         Params._dummy(),
         "scoreInOnePass",
         "score all param maps of a fold in one Spark job once they are fitted, where the evaluator allows "
-        "it (RegressionEvaluator: rmse, mse, mae, unweighted r2; not with racing); metrics agree with the "
+        "it (RegressionEvaluator: rmse, mse, mae, unweighted r2; 3 or more maps; not with racing); metrics agree with the "
         "evaluator's to the last bits (see splitcv.scoring)",
         typeConverter=TypeConverters.toBoolean,
     )
@@ -496,7 +496,8 @@ def _run_grid(
     lock = threading.Lock()
     labels = param_labels(maps)
     together = (
-        one_pass and race is None and m > 1 and one_pass_metric(evaluator) is not None
+        # with 2 maps one aggregation is as many jobs (2 under adaptive execution) as 2 evaluations
+        one_pass and race is None and m > 2 and one_pass_metric(evaluator) is not None
         and predicts_into(estimator, maps, evaluator)
     )
     fitted_of_fold: dict[int, dict[int, Any]] = {}  # with ``together``: the fold's models not yet scored

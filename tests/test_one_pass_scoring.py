@@ -169,7 +169,7 @@ def test_a_null_label_fails_as_the_evaluator_fails_naming_the_map(spark, macro):
     holed = macro.withColumn("label", F.when(F.col("t") == 202, F.lit(None)).otherwise(F.col("label")))
     with pytest.raises(TaskFailed, match=r"(?s)fold 2 .*scoring fold 2's param maps together, param map 0 \{regParam: 0.0, .*MatchError"):
         ParallelCrossValidator(
-            estimator=lr, estimatorParamMaps=grid[:2], evaluator=RegressionEvaluator(),
+            estimator=lr, estimatorParamMaps=grid[:3], evaluator=RegressionEvaluator(),
             splitter=ExpandingWindowSplitter(timeCol="t", horizon=10, numFolds=3), refit=False,
         ).fit(holed)
 
@@ -183,3 +183,17 @@ def test_score_in_one_pass_persists_and_can_be_turned_off(spark, tmp_path):
     assert ParallelCrossValidator.load(str(tmp_path / "v")).getScoreInOnePass() is False
     assert ParallelCrossValidator().getScoreInOnePass() is True
 
+
+
+def test_two_maps_are_scored_map_by_map(spark, macro):
+    # one aggregation is 2 jobs under adaptive execution: no fewer than 2 evaluations
+    lr, grid = _lr_grid()
+
+    def fit(together):
+        return ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=grid[:2], evaluator=RegressionEvaluator(),
+            splitter=KFoldSplitter(numFolds=2, seed=3), refit=False, scoreInOnePass=together,
+        ).fit(macro)
+
+    (apart, apart_jobs), (together, together_jobs) = _jobs(spark, "two-apart", lambda: fit(False)), _jobs(spark, "two-together", lambda: fit(True))
+    assert together.foldMetrics == apart.foldMetrics and together_jobs == apart_jobs
