@@ -15,7 +15,7 @@ evaluator's own numbers.
 
 Whatever the one pass cannot reproduce goes to the evaluator, map by map, so it raises its own
 error: a null label, prediction or weight, a NaN, negative or infinite weight, a prediction column that is not
-DOUBLE or FLOAT, a label that is not numeric.
+DOUBLE or FLOAT, a label that is not numeric, a validation set that already has the prediction column.
 """
 
 from __future__ import annotations
@@ -83,6 +83,15 @@ def _prediction_model(model: Model, param_map: dict, evaluator: RegressionEvalua
     return copied
 
 
+def _divide(numerator: float, denominator: float) -> float:
+    """IEEE division, as the JVM does it: x/0 is +-inf, 0/0 and NaN/0 are NaN."""
+    if denominator != 0 or math.isnan(denominator):
+        return numerator / denominator
+    if numerator == 0 or math.isnan(numerator):
+        return math.nan
+    return math.copysign(math.inf, numerator) * math.copysign(1.0, denominator)
+
+
 def _metric(metric: str, sums: dict[str, float], through_origin: bool) -> float:
     weight = sums["w"]
     ss_err = math.pow(math.sqrt(sums["ww_e2"]), 2)
@@ -96,7 +105,12 @@ def _metric(metric: str, sums: dict[str, float], through_origin: bool) -> float:
         ss_tot = math.pow(math.sqrt(sums["y2"]), 2)
     else:
         ss_tot = sums["var_y"] * (weight - 1)
-    return 1 - ss_err / ss_tot if ss_tot != 0 else (math.nan if ss_err == 0 else -math.inf)
+    return 1 - _divide(ss_err, ss_tot)
+
+
+#: Models scored by one aggregation at most: each adds a transform to the plan and two sums to the
+#: aggregate, and past a few dozen the plan's analysis and the aggregate's generated code grow.
+MAPS_PER_PASS = 16
 
 
 def score_in_one_pass(
@@ -104,11 +118,24 @@ def score_in_one_pass(
     validation: DataFrame,
     models: Sequence[tuple[Model, dict]],
 ) -> Optional[list[float]]:
-    """Each (model, param map)'s metric on ``validation`` from one Spark job, in order; None when
-    the evaluator must score them map by map (see the module's docstring)."""
+    """Each (model, param map)'s metric on ``validation``, :data:`MAPS_PER_PASS` models per Spark
+    aggregation, in order; None when the evaluator must score them map by map (see the module's
+    docstring)."""
     metric = one_pass_metric(evaluator)
-    if metric is None:
-        return None
+    if metric is None or evaluator.getPredictionCol() in validation.columns:
+        return None  # an existing prediction column: Spark's models refuse to overwrite it
+    scores: list[float] = []
+    for first in range(0, len(models), MAPS_PER_PASS):
+        chunk = _score_chunk(evaluator, metric, validation, models[first : first + MAPS_PER_PASS])
+        if chunk is None:
+            return None
+        scores += chunk
+    return scores
+
+
+def _score_chunk(
+    evaluator: RegressionEvaluator, metric: str, validation: DataFrame, models: Sequence[tuple[Model, dict]]
+) -> Optional[list[float]]:
     taken = set(validation.columns)
     columns = []
     for j in range(len(models)):
@@ -121,9 +148,12 @@ def score_in_one_pass(
         renamed = _prediction_model(model, param_map, evaluator, column)
         if renamed is None:
             return None
-        # Keep the input's columns and the predictions so far: a model's other outputs must not
-        # collide with the next model's.
-        scored = renamed.transform(scored).select(*validation.columns, *columns[: columns.index(column) + 1])
+        before = set(scored.columns)
+        scored = renamed.transform(scored)
+        # Drop what else the model added (a variance column, say): the next model may add it too.
+        # By name, as given: drop() does not read dots as struct fields, unlike select().
+        extra = [c for c in scored.columns if c not in before and c != column]
+        scored = scored.drop(*extra) if extra else scored
     fields = {f.name: f.dataType for f in scored.schema.fields}
     label, weight_col = evaluator.getLabelCol(), _weight_col(evaluator)
     if not isinstance(fields.get(label), NumericType) or any(
@@ -140,6 +170,7 @@ def score_in_one_pass(
     aggregates = [
         F.count(F.when(unusable, 1)).alias("unusable"),
         F.sum(kept(w)).alias("w"),
+        F.count(kept(w)).alias("n"),
         F.sum(kept(w * y * y)).alias("y2"),
         F.var_samp(kept(y)).alias("var_y"),
     ]
@@ -150,8 +181,9 @@ def score_in_one_pass(
     if row["unusable"] or not row["w"]:
         return None  # the evaluator raises its own error (or has no rows of weight to score)
     through_origin = evaluator.getThroughOrigin()
-    # var_samp of one row is NULL; RegressionMetrics' variance of one row is 0.
-    common = {"w": row["w"], "y2": row["y2"], "var_y": row["var_y"] if row["var_y"] is not None else 0.0}
+    # RegressionMetrics' variance of one row is 0; var_samp's is NULL (or NaN under the legacy
+    # statisticalAggregate setting).
+    common = {"w": row["w"], "y2": row["y2"], "var_y": row["var_y"] if row["n"] > 1 else 0.0}
     return [
         _metric(metric, {**common, "ww_e2": row[f"ww_e2_{j}"], "w_abs_e": row[f"w_abs_e_{j}"]}, through_origin)
         for j in range(len(models))

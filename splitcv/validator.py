@@ -555,7 +555,12 @@ def _run_grid(
         start = time.perf_counter()
         order = sorted(waiting)
         validation = splits[fold][1]
-        scores = score_in_one_pass(evaluator, validation, [(waiting[j], maps[j]) for j in order])
+        try:
+            scores = score_in_one_pass(evaluator, validation, [(waiting[j], maps[j]) for j in order])
+        except Exception:
+            # A model that fails inside the shared query: score map by map, so the error that
+            # stops the fit names its map (a cancelled fit cancels those jobs too).
+            scores = None
         if scores is None:  # what one pass cannot reproduce: the evaluator's own result or error
             scores = []
             for j in order:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pyspark.ml.base import Model
 from pyspark.ml.evaluation import BinaryClassificationEvaluator, RegressionEvaluator
@@ -79,15 +79,27 @@ class _Column(Model, HasPredictionCol):
         return that
 
 
+NAN, INF = float("nan"), float("inf")
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 rows = st.lists(
-    st.tuples(finite, finite, st.one_of(finite, st.just(float("nan"))), st.sampled_from([0.0, 0.5, 1.0, 3.0])),
+    st.tuples(
+        st.one_of(finite, st.just(NAN)),  # label
+        finite,  # prediction a
+        st.one_of(finite, st.sampled_from([NAN, INF, -INF])),  # prediction b
+        st.sampled_from([0.0, 0.5, 1.0, 3.0]),  # weight
+    ),
     min_size=1, max_size=12,
 )
 
 
 @spark_settings
 @given(rows=rows, settings=st.sampled_from(EVALUATORS))
+# SStot = 0 with a NaN error: Spark's 1 - NaN/0 is NaN, not -inf
+@example(rows=[(0.0, 0.0, NAN, 1.0)], settings={"metricName": "r2"})
+@example(rows=[(NAN, 1.0, 2.0, 1.0)], settings={"metricName": "r2"})
+@example(rows=[(2.0, 1.0, 2.0, 1.0), (2.0, 3.0, 2.0, 1.0)], settings={"metricName": "r2"})  # constant label
+@example(rows=[(0.0, 1.0, 0.0, 1.0)], settings={"metricName": "r2", "throughOrigin": True})
+@example(rows=[(1.0, 1.0, INF, 1.0), (2.0, 1.5, 0.0, 1.0)], settings={"metricName": "mae"})
 def test_one_pass_agrees_with_the_evaluator_on_any_rows(spark, rows, settings):
     evaluator = RegressionEvaluator(**settings)
     # labels, two prediction columns (one with NaNs), weights with zeros: rows of weight 0 do not
@@ -185,15 +197,78 @@ def test_score_in_one_pass_persists_and_can_be_turned_off(spark, tmp_path):
 
 
 
-def test_two_maps_are_scored_map_by_map(spark, macro):
-    # one aggregation is 2 jobs under adaptive execution: no fewer than 2 evaluations
+class _Spy:
+    def __init__(self, monkeypatch):
+        import splitcv.validator as validator_module
+
+        self.calls = []
+        real = validator_module.score_in_one_pass
+
+        def spy(evaluator, validation, models):
+            result = real(evaluator, validation, models)
+            self.calls.append((len(models), result is not None))
+            return result
+
+        monkeypatch.setattr(validator_module, "score_in_one_pass", spy)
+
+
+@pytest.mark.parametrize(
+    "case", ["two maps", "var", "weighted r2", "pipeline", "racing"],
+)
+def test_what_one_pass_cannot_score_runs_map_by_map_in_parallel_tasks(spark, macro, monkeypatch, case):
+    # decided before any fit: the fold's tasks each score their own map, none waits for the others
+    from pyspark.ml import Pipeline
+
+    spy = _Spy(monkeypatch)
     lr, grid = _lr_grid()
+    estimator, evaluator, extra = lr, RegressionEvaluator(), {}
+    if case == "two maps":
+        grid = grid[:2]
+    elif case == "var":
+        evaluator = RegressionEvaluator(metricName="var")
+    elif case == "weighted r2":
+        evaluator = RegressionEvaluator(metricName="r2", weightCol="w")
+    elif case == "pipeline":
+        estimator = Pipeline(stages=[lr])
+    else:
+        extra = {"racing": True}
+    ParallelCrossValidator(
+        estimator=estimator, estimatorParamMaps=grid, evaluator=evaluator,
+        splitter=KFoldSplitter(numFolds=2, seed=3), refit=False, parallelism=2, **extra,
+    ).fit(macro)
+    assert spy.calls == []
 
-    def fit(together):
-        return ParallelCrossValidator(
-            estimator=lr, estimatorParamMaps=grid[:2], evaluator=RegressionEvaluator(),
-            splitter=KFoldSplitter(numFolds=2, seed=3), refit=False, scoreInOnePass=together,
-        ).fit(macro)
 
-    (apart, apart_jobs), (together, together_jobs) = _jobs(spark, "two-apart", lambda: fit(False)), _jobs(spark, "two-together", lambda: fit(True))
-    assert together.foldMetrics == apart.foldMetrics and together_jobs == apart_jobs
+def test_dotted_and_existing_columns_and_sub_models(spark, macro, monkeypatch):
+    spy = _Spy(monkeypatch)
+    lr, grid = _lr_grid()
+    dotted = macro.withColumn("price.usd", F.col("realgdp") * 2)
+    model = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=grid[:3], evaluator=RegressionEvaluator(),
+        splitter=KFoldSplitter(numFolds=2, seed=3), refit=False, collectSubModels=True,
+    ).fit(dotted)
+    assert spy.calls == [(3, True), (3, True)]  # a column with a dot in its name is kept as it is
+    # the sub-models are the fitted models, not the copies that wrote to a column of their own
+    assert {m.getPredictionCol() for row in model.subModels for m in row} == {"prediction"}
+    # a validation set that already has the prediction column: Spark's model refuses, as map by map
+    with pytest.raises(TaskFailed, match="prediction"):
+        ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=grid[:3], evaluator=RegressionEvaluator(),
+            splitter=KFoldSplitter(numFolds=2, seed=3), refit=False,
+        ).fit(macro.withColumn("prediction", F.lit(0.0)))
+
+
+def test_a_failing_shared_query_falls_back_to_the_evaluator(spark, macro, monkeypatch):
+    import splitcv.validator as validator_module
+
+    def broken(evaluator, validation, models):
+        raise RuntimeError("executor lost")
+
+    monkeypatch.setattr(validator_module, "score_in_one_pass", broken)
+    lr, grid = _lr_grid()
+    # the shared query failed; map by map every model scores, so the fit succeeds with the evaluator's numbers
+    model = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=grid[:3], evaluator=RegressionEvaluator(),
+        splitter=KFoldSplitter(numFolds=2, seed=3), refit=False, scoreInOnePass=True,
+    ).fit(macro)
+    assert all(math.isfinite(v) for row in model.foldMetrics for v in row)

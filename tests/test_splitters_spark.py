@@ -217,6 +217,14 @@ def test_random_kfold_partitions_and_ignores_partitioning(spark, rows, num_folds
     assert assignment(splitter, df.repartition(3)) == one, "the same seed gives the same folds on any partitioning"
 
 
+def test_random_kfold_hashes_columns_with_dots_and_backticks_in_their_names(spark):
+    # CSV headers such as "price.usd" are top-level columns, not struct fields
+    df = spark.createDataFrame([(i, float(i), i % 3) for i in range(30)], "`price.usd` int, `a``b` double, c int")
+    folds = KFoldSplitter(numFolds=3, seed=1).split(df)
+    assert sum(v.count() for _, v in folds) == 30
+    assert all(t.count() + v.count() == 30 for t, v in folds)
+
+
 @kfold_settings
 @given(data=st.data(), num_folds=st.integers(2, 5), n=st.integers(5, 30))
 def test_kfold_from_a_fold_column_is_that_column(spark, data, num_folds, n):

@@ -70,7 +70,8 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
                     f"fold numbers 0..{self.getOrDefault(self.numFolds) - 1}"
                 )
             return F.col(fold_col)
-        hashable = [F.col(name) for name, t in fields.items() if not isinstance(t, _UNHASHABLE)]
+        # Quoted: a column named "price.usd" is that column, not field "usd" of a struct "price".
+        hashable = [F.col(f"`{name.replace('`', '``')}`") for name, t in fields.items() if not isinstance(t, _UNHASHABLE)]
         if not hashable:
             raise TypeError("KFoldSplitter draws folds from the rows' content, but every column is a map; set foldCol")
         return F.pmod(F.xxhash64(F.lit(self.getSeed()), *hashable), F.lit(self.getOrDefault(self.numFolds)))
