@@ -230,6 +230,37 @@ def test_shared_pipeline_prefix_and_class_counts_over_connect_equal_classic(fram
     assert all(m[0].stages[0] is m[1].stages[0] for m in model.subModels)
 
 
+def test_one_pass_scoring_over_connect_equals_classic_map_by_map(frames, monkeypatch):
+    """Three maps: a fold's models are scored in one aggregation over Connect (models copied and
+    redirected to columns of their own there too), with the classic evaluator's numbers."""
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.regression import LinearRegression
+
+    import splitcv.validator as validator_module
+
+    def validator(together):
+        lr = LinearRegression(solver="normal")
+        return ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=[{lr.regParam: r} for r in (0.0, 1.0, 3.0)],
+            evaluator=RegressionEvaluator(metricName="r2"), splitter=KFoldSplitter(numFolds=3, seed=5),
+            parallelism=4, refit=False, scoreInOnePass=together,
+        )
+
+    classic, remote = frames
+    with classic_mode():
+        expected = validator(False).fit(classic)
+    passes = []
+    real = validator_module.score_in_one_pass
+    monkeypatch.setattr(validator_module, "score_in_one_pass",
+                        lambda *args: passes.append(real(*args)) or passes[-1])
+    with _jvm_tripwires() as touched:
+        model = validator(True).fit(remote)
+    assert touched == []
+    assert len(passes) == 3 and all(p is not None for p in passes)  # one pass per fold, none fell back
+    for row, expected_row in zip(model.foldMetrics, expected.foldMetrics):
+        assert row == pytest.approx(expected_row, rel=1e-9)
+
+
 @pytest.mark.parametrize("budget, most", [(1, 1), ("auto", 4)])
 def test_memory_budget_over_connect(frames, budget, most):
     """A size holds over Connect (the input's size from the optimizer's statistics); 'auto' cannot
