@@ -19,9 +19,9 @@ from splitcv.budget import budget_bytes, fit_bytes, to_budget
 from splitcv.checks import describe_param_key, wrong_kind
 from splitcv.compat import SplitterGetters
 from splitcv.prefix import _stage_uids, fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
+from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.racing import RacingScheduler
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
-from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
 from splitcv.splitters.params import to_whole_number
@@ -598,7 +598,8 @@ def _run_grid(
     ran = run_tasks(scheduler, work, parallelism, control, describe, budget, need)
     done = {(t.fold, t.param_map) for t in ran if t.param_map is not None}
     dropped = getattr(scheduler, "dropped", {})
-    stuck = [(f, j) for f in scored for j in range(m) if (f, j) not in done and j not in dropped]
+    unrun = [(f, j) for f in scored for j in range(m) if (f, j) not in done]
+    stuck = [(f, j) for f, j in unrun if j not in dropped]
     if stuck:
         # Only racing may leave tasks unrun, and only those of maps it dropped: anything else would
         # be averaged over fewer folds without a word.
@@ -608,7 +609,7 @@ def _run_grid(
         )
     return {
         "metrics": metrics, "models": models, "fit_seconds": fit_seconds, "score_seconds": score_seconds,
-        "unrun": [(f, j) for f in scored for j in range(m) if (f, j) not in done],
+        "unrun": unrun,
         "dropped_after_fold": [scored[dropped[j]] if j in dropped else None for j in range(m)],
         "dropped_reason": [getattr(scheduler, "reasons", {}).get(j) for j in range(m)],
         "raced": race is not None,
