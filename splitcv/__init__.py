@@ -5,8 +5,11 @@ from splitcv.splitters import (
     ExpandingWindowSplitter,
     FoldInfo,
     FoldSplitter,
+    GroupKFoldSplitter,
     KFoldSplitter,
     SlidingWindowSplitter,
+    SmallClassWarning,
+    StratifiedKFoldSplitter,
     format_folds,
 )
 
@@ -19,10 +22,13 @@ __all__ = [
     "FoldInfo",
     "format_folds",
     "KFoldSplitter",
+    "StratifiedKFoldSplitter",
+    "GroupKFoldSplitter",
     "ExpandingWindowSplitter",
     "SlidingWindowSplitter",
     "BlockedKFoldSplitter",
     "TooManyFoldsWarning",
+    "SmallClassWarning",
 ]
 
 from splitcv.selection import MetricWarning  # noqa: E402

@@ -151,14 +151,15 @@ def _sampled_bands(splitter, dataset, time_col: Optional[str], max_rows: int) ->
     time_col = time_col or splitter._time_column()
     if time_col is not None and time_col not in dataset.columns:
         raise ValueError(f"timeCol={time_col!r} is not a column of the dataset; its columns are {dataset.columns}")
-    conditions = splitter.prepare(dataset).conditions
+    folds = splitter.prepare(dataset)
+    conditions = folds.conditions
     columns = [] if time_col is None else [F.col(time_col).alias("_t")]
     for i, (train, validation) in enumerate(conditions):
         columns += [
             F.coalesce(train, F.lit(False)).alias(f"_t{i}"),
             F.coalesce(validation, F.lit(False)).alias(f"_v{i}"),
         ]
-    rows = dataset.select(*columns).limit(max_rows + 1).collect()
+    rows = folds.frame.select(*columns).limit(max_rows + 1).collect()
     note = ""
     if len(rows) > max_rows:
         rows = rows[:max_rows]

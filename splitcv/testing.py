@@ -154,7 +154,9 @@ def audit_splitter(
         raise ValueError(f"gap={gap} is negative; give a whole number >= 0 or a duration such as '7 days'")
 
     axis: Optional[tuple] = _time_axis(dataset, time_col, gap) if time_col is not None else None
-    conditions = splitter.prepare(dataset).conditions
+    folds = splitter.prepare(dataset)
+    conditions, frame = folds.conditions, folds.frame
+    assert frame is not None
     k = len(conditions)
 
     aggregates: list[Column] = []
@@ -173,11 +175,11 @@ def audit_splitter(
     resolved_gap: Any = gap
     if axis is not None:
         expr, to_python, make_scale, resolved_gap = axis
-        rows = [tuple(r) for r in dataset.groupBy(expr.alias("__time")).agg(*aggregates).collect()]
+        rows = [tuple(r) for r in frame.groupBy(expr.alias("__time")).agg(*aggregates).collect()]
         times = [r[0] for r in rows]
         counts = [r[1:] for r in rows]
     else:
-        counts = [tuple(dataset.agg(*aggregates).first())]
+        counts = [tuple(frame.agg(*aggregates).first())]
         times = [None]
 
     checks = ["non-empty folds", "disjoint training and validation"]

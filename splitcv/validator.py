@@ -318,18 +318,21 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         maps = list(self.getEstimatorParamMaps())
         parallelism, collect, refit = self.getParallelism(), self.getCollectSubModels(), self.getRefit()
         control = SessionControl(dataset.sparkSession)
-        owns_cache = not is_cached(dataset)
+        # Some splitters place rows with helper columns (a seeded rank): that frame is the one cached,
+        # so the ranking runs once, when the planning job fills the cache.
+        frame = splitter._with_fold_columns(dataset)
+        owns_cache = not is_cached(frame)
         rdds_before = control.persistent_rdds()
-        data = dataset.cache() if owns_cache else dataset
+        data = frame.cache() if owns_cache else frame
         succeeded = False
         try:
             classes = _class_column(evaluator, data)
-            folds = splitter.prepare(data, classes)
+            folds = splitter._prepare_frame(data, classes)
             infos = folds.infos if folds.infos is not None else measure_folds(
-                data, folds.conditions, splitter._time_column(), classes
+                folds.frame, folds.conditions, splitter._time_column(), classes
             )
             skipped = _single_class_folds(infos, evaluator, self.getSingleClassFolds()) if classes else []
-            splits = [(data.filter(t), data.filter(v)) for t, v in folds.conditions]
+            splits = folds.splits()
             larger = evaluator.isLargerBetter()
             race = (larger, self.getRacingConfidence()) if self.getRacing() else None
             # The planning job above has filled the input's cache: measure it for the budget.
@@ -345,7 +348,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             )
             metrics = outcome["metrics"]
             chosen = select_best(metrics, larger, skipped, outcome["unrun"])
-            best_model = estimator.fit(data, maps[chosen.best]) if refit else None
+            best_model = estimator.fit(data.drop(*folds.helpers), maps[chosen.best]) if refit else None
             model = ParallelCrossValidatorModel(
                 bestModel=best_model,
                 avgMetrics=chosen.avg,

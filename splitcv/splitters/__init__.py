@@ -2,7 +2,9 @@
 
 from splitcv.splitters.base import FoldInfo, FoldSplitter, format_folds
 from splitcv.splitters.blocked import BlockedKFoldSplitter
+from splitcv.splitters.group import GroupKFoldSplitter
 from splitcv.splitters.kfold import KFoldSplitter
+from splitcv.splitters.stratified import SmallClassWarning, StratifiedKFoldSplitter
 from splitcv.splitters.windows import ExpandingWindowSplitter, SlidingWindowSplitter
 
 __all__ = [
@@ -10,6 +12,9 @@ __all__ = [
     "FoldInfo",
     "format_folds",
     "KFoldSplitter",
+    "StratifiedKFoldSplitter",
+    "GroupKFoldSplitter",
+    "SmallClassWarning",
     "ExpandingWindowSplitter",
     "SlidingWindowSplitter",
     "BlockedKFoldSplitter",

@@ -17,7 +17,26 @@ from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable, MLWrit
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-__all__ = ["FoldSplitter", "FoldInfo", "FoldSet", "measure_folds", "format_folds", "check_fold", "check_not_empty"]
+__all__ = [
+    "FoldSplitter",
+    "FoldInfo",
+    "FoldSet",
+    "HELPER_PREFIX",
+    "measure_folds",
+    "format_folds",
+    "check_fold",
+    "check_not_empty",
+    "quote",
+]
+
+#: Columns a splitter adds for its own planning start with this; the folds it returns never have them.
+HELPER_PREFIX = "__splitcv_"
+
+
+def quote(name: str) -> str:
+    """A column name as ``F.col`` reads it literally: ``price.usd`` is that column, not a struct field."""
+    return "`" + name.replace("`", "``") + "`"
+
 
 
 @dataclass(frozen=True)
@@ -40,10 +59,22 @@ class FoldInfo:
 
 @dataclass
 class FoldSet:
-    """What a splitter prepared for one dataset: conditions, and descriptions when they came free."""
+    """What a splitter prepared for one dataset: conditions, and descriptions when they came free.
+
+    The conditions read ``frame``: the dataset itself, or the dataset plus helper columns (named in
+    ``helpers``) that some splitters compute to place rows (a seeded rank, a group's fold). The
+    folds themselves (:meth:`splits`) never carry helper columns."""
 
     conditions: list[tuple[Column, Column]]
     infos: Optional[list[FoldInfo]] = None
+    frame: Optional[DataFrame] = None
+    helpers: tuple[str, ...] = ()
+
+    def splits(self) -> list[tuple[DataFrame, DataFrame]]:
+        """The folds as ``(train, validation)`` DataFrames: filters over ``frame``."""
+        assert self.frame is not None, "FoldSplitter.prepare sets the frame"
+        frame, helpers = self.frame, self.helpers
+        return [(frame.filter(t).drop(*helpers), frame.filter(v).drop(*helpers)) for t, v in self.conditions]
 
 
 class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metaclass=ABCMeta):
@@ -102,8 +133,14 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
 
     def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
         """Conditions, and descriptions where planning gives them free (with per-class row counts
-        of the column ``classes`` when it is given)."""
+        of the column ``classes`` when it is given). ``dataset`` is what :meth:`_with_fold_columns`
+        returned; the FoldSet may name another ``frame`` (that one plus lookups) and its helpers."""
         return FoldSet(list(self._fold_conditions(dataset)))
+
+    def _with_fold_columns(self, dataset: DataFrame) -> DataFrame:
+        """The dataset plus helper columns (named ``__splitcv_*``) that planning reads, computed
+        row by row with no Spark job; the validator caches this frame rather than the dataset."""
+        return dataset
 
     def _time_column(self) -> Optional[str]:
         """The column ``describe`` reports time ranges of: a ``timeCol`` Param or attribute."""
@@ -118,6 +155,12 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
         running a Spark job. ``split`` and the validator call this first."""
         self._check_params()
         if dataset is not None:
+            taken = [name for name in dataset.columns if name.startswith(HELPER_PREFIX)]
+            if taken:
+                raise ValueError(
+                    f"the dataset has columns {taken}; names starting with {HELPER_PREFIX!r} are splitcv's own "
+                    "helper columns: rename them"
+                )
             self._check_schema(dataset)
 
     def prepare(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
@@ -126,21 +169,30 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
         ``classes`` names a label column whose rows per class the descriptions should count, in the
         same summary job as planning, where the splitter plans from one."""
         self.check(dataset)
-        folds = self._fold_set(dataset, classes)
+        return self._prepare_frame(self._with_fold_columns(dataset), classes)
+
+    def _prepare_frame(self, frame: DataFrame, classes: Optional[str] = None) -> FoldSet:
+        """:meth:`prepare` on a frame that already has the helper columns (the validator's cache)."""
+        taken = [name for name in frame.columns if name.startswith(HELPER_PREFIX)]
+        folds = self._fold_set(frame, classes)
         if not folds.conditions:
             raise ValueError(f"{type(self).__name__} made no fold on this dataset; check its parameters")
+        if folds.frame is None:
+            folds.frame = frame
+        folds.helpers = tuple(dict.fromkeys([*folds.helpers, *taken]))
         return folds
 
     def split(self, dataset: DataFrame) -> list[tuple[DataFrame, DataFrame]]:
         """The folds as ``(train, validation)`` DataFrames, filters over ``dataset``."""
-        return [(dataset.filter(t), dataset.filter(v)) for t, v in self.prepare(dataset).conditions]
+        return self.prepare(dataset).splits()
 
     def describe(self, dataset: DataFrame) -> list[FoldInfo]:
         """One :class:`FoldInfo` per fold; raises if a fold is empty on one side or overlaps."""
         folds = self.prepare(dataset)
         if folds.infos is not None:
             return folds.infos
-        return measure_folds(dataset, folds.conditions, self._time_column())
+        assert folds.frame is not None
+        return measure_folds(folds.frame, folds.conditions, self._time_column())
 
     def getNumFolds(self, dataset: Optional[DataFrame] = None) -> int:
         """The number of folds: from the parameters where they fix it, else from ``dataset``."""

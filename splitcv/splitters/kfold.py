@@ -10,7 +10,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from splitcv.plan import CountScale, plan_blocked
-from splitcv.splitters.base import FoldSet, FoldSplitter, check_fold, check_not_empty
+from splitcv.splitters.base import FoldSet, FoldSplitter, check_fold, check_not_empty, quote
+from splitcv.splitters.dealt import deal, with_ranks
 from splitcv.splitters.params import HasFoldCol, HasNumFolds, HasSeedFixed
 from splitcv.splitters.render import plan_infos, render_folds, summarize
 
@@ -20,27 +21,27 @@ __all__ = ["KFoldSplitter", "DEFAULT_SEED"]
 DEFAULT_SEED = 42
 
 _INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
-# Spark cannot hash map columns; rows that differ only there share a fold.
-_UNHASHABLE = (T.MapType,)
 
 
 class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
     """K-fold cross-validation: each fold is the validation set once, training is the rest.
 
-    A row's fold is ``xxhash64(seed, row) mod numFolds``: a function of the row's content, so
-    training and validation are disjoint and cover the data exactly even when the input is
-    recomputed differently (another partitioning, another order), and the same seed gives the same
-    folds in every process. Identical rows always share a fold, which keeps duplicates from
-    leaking between training and validation. With ``foldCol``, the folds are that column's values
-    ``0..numFolds-1`` instead.
+    Rows are dealt to folds in a seeded pseudo-random order of their content (see
+    :mod:`splitcv.splitters.dealt`), so fold sizes differ by at most one row, as scikit-learn's
+    ``KFold`` makes them. The order depends only on the rows' content and the seed: the same seed
+    gives the same folds in every process and on any partitioning of the same data, and training
+    and validation are disjoint and cover the data exactly. Repeated rows are dealt like any others,
+    so data with few distinct rows still gets full folds; to keep identical rows (or any group of
+    rows) on one side, use :class:`~splitcv.GroupKFoldSplitter`. With ``foldCol``, the folds are
+    that column's values ``0..numFolds-1`` instead.
 
     Examples
     --------
     >>> df = spark.createDataFrame([(i, i % 3) for i in range(30)], ["x", "f"])
     >>> [(i.train_rows, i.validation_rows) for i in KFoldSplitter(numFolds=3, foldCol="f").describe(df)]
     [(20, 10), (20, 10), (20, 10)]
-    >>> sum(v.count() for _, v in KFoldSplitter(numFolds=3).split(df))
-    30
+    >>> [v.count() for _, v in KFoldSplitter(numFolds=4).split(df)]
+    [8, 8, 7, 7]
     """
 
     @keyword_only
@@ -56,9 +57,6 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
         return self._set(**self._input_kwargs)
 
     def _check_schema(self, dataset: DataFrame) -> None:
-        self._fold_expr(dataset)
-
-    def _fold_expr(self, dataset: DataFrame) -> Column:
         fields = {f.name: f.dataType for f in dataset.schema.fields}
         fold_col = self.getFoldCol()
         if fold_col is not None:
@@ -69,18 +67,21 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
                     f"foldCol={fold_col!r} has type {fields[fold_col].simpleString()}; it must hold integer "
                     f"fold numbers 0..{self.getOrDefault(self.numFolds) - 1}"
                 )
-            return F.col(fold_col)
-        # Quoted: a column named "price.usd" is that column, not field "usd" of a struct "price".
-        hashable = [F.col(f"`{name.replace('`', '``')}`") for name, t in fields.items() if not isinstance(t, _UNHASHABLE)]
-        if not hashable:
-            raise TypeError("KFoldSplitter draws folds from the rows' content, but every column is a map; set foldCol")
-        return F.pmod(F.xxhash64(F.lit(self.getSeed()), *hashable), F.lit(self.getOrDefault(self.numFolds)))
+
+    def _with_fold_columns(self, dataset: DataFrame) -> DataFrame:
+        return dataset if self.getFoldCol() is not None else with_ranks(dataset, self.getSeed())
 
     def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
         k = self.getOrDefault(self.numFolds)
-        expr = self._fold_expr(dataset)
         fold_col = self.getFoldCol()
-        values, counts, per_class = summarize(dataset, expr, "foldCol", fold_col or "<random fold>", classes)
+        if fold_col is None:
+            dealt = deal(dataset, k, type(self).__name__)
+            fold = dealt.fold_expr(None, None)
+            conditions = [(fold != f, fold == f) for f in range(k)]
+            # Class counts need the rows per class and fold; measured by the caller in one job.
+            return FoldSet(conditions, dealt.infos(per_key=False) if classes is None else None)
+        expr = F.col(quote(fold_col))
+        values, counts, per_class = summarize(dataset, expr, "foldCol", fold_col, classes)
         outside = [v for v in values if not 0 <= v < k]
         if outside:
             raise ValueError(

@@ -26,6 +26,8 @@ __all__ = [
     "HasWindowSize",
     "HasSeedFixed",
     "HasFoldCol",
+    "HasLabelCol",
+    "HasGroupCol",
     "to_size",
     "to_whole_number",
     "whole_number",
@@ -243,3 +245,33 @@ class HasFoldCol(Params):
 
     def setFoldCol(self, value: str) -> "HasFoldCol":
         return self._set(foldCol=value)
+
+
+class HasLabelCol(Params):
+    labelCol: "Param[str]" = Param(
+        Params._dummy(),
+        "labelCol",
+        "the class column each fold keeps the shares of: string, integer, boolean or double classes",
+        typeConverter=_to_column_name,
+    )
+
+    def getLabelCol(self) -> str:
+        return self.getOrDefault(self.labelCol)
+
+    def setLabelCol(self, value: str) -> "HasLabelCol":
+        return self._set(labelCol=value)
+
+
+class HasGroupCol(Params):
+    groupCol: "Param[str]" = Param(
+        Params._dummy(),
+        "groupCol",
+        "the column naming each row's group; all rows of a group are on one side of every fold",
+        typeConverter=_to_column_name,
+    )
+
+    def getGroupCol(self) -> str:
+        return self.getOrDefault(self.groupCol)
+
+    def setGroupCol(self, value: str) -> "HasGroupCol":
+        return self._set(groupCol=value)
