@@ -11,8 +11,10 @@ The checks then run in plain Python on the collected counts:
   the same rule the planners use (:func:`splitcv.plan.clears_gap`);
 * other splitters with a time column and a ``gap``: no training time lies within ``gap`` of the
   validation block, on either side;
-* optionally (``partition=True``, the default for :class:`~splitcv.KFoldSplitter` and
-  :class:`~splitcv.BlockedKFoldSplitter`): every row is in exactly one fold's validation set.
+* optionally (``partition=True``, the default for splitters that declare ``partitionsRows``: the
+  k-fold family and blocked k-fold): every row is in exactly one fold's validation set;
+* optionally (``groups="col"``, the default for splitters with a ``groupCol`` Param): no value of
+  that column has rows on both sides of a fold (one more aggregate query).
 
 Sizes follow the splitters' convention: an integer ``gap`` counts distinct time points of the
 dataset; a duration string (``"7 days"``) is calendar time on a DATE, TIMESTAMP or TIMESTAMP_NTZ column.
@@ -51,9 +53,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from splitcv.plan import CalendarScale, CountScale, Scale, clears_gap
-from splitcv.splitters.base import FoldSplitter
-from splitcv.splitters.blocked import BlockedKFoldSplitter
-from splitcv.splitters.kfold import KFoldSplitter
+from splitcv.splitters.base import FoldSplitter, quote
 from splitcv.splitters.timeaxis import resolve_sizes, time_kind
 
 __all__ = ["AuditReport", "audit_splitter", "assert_no_leakage"]
@@ -134,20 +134,24 @@ def audit_splitter(
     forward: Optional[bool] = None,
     gap: Optional[Gap] = None,
     partition: Optional[bool] = None,
+    groups: Optional[str] = None,
 ) -> AuditReport:
     """Check the folds ``splitter`` makes on ``dataset`` for leakage; see the module docstring.
 
     Parameters default to what the splitter says of itself: ``time_col`` from its ``timeCol``
     Param or attribute, ``forward`` from ``splitter.forwardChaining``, ``gap`` from its ``gap``
-    Param (or attribute; 0 otherwise) and ``partition`` to True for k-fold and blocked k-fold.
-    Runs the splitter's own preparation (a splitter that refuses the dataset raises here as it
-    would in ``split``) and then one aggregate query, whatever the number of folds.
+    Param (or attribute; 0 otherwise), ``partition`` from ``splitter.partitionsRows`` and
+    ``groups`` from its ``groupCol`` Param. Runs the splitter's own preparation (a splitter that
+    refuses the dataset raises here as it would in ``split``) and then one aggregate query (two
+    with ``groups``), whatever the number of folds.
     """
     time_col = splitter._time_column() if time_col is None else time_col
     forward = bool(getattr(splitter, "forwardChaining", False)) if forward is None else forward
     gap = _default_gap(splitter) if gap is None else gap
     if partition is None:
-        partition = isinstance(splitter, (KFoldSplitter, BlockedKFoldSplitter))
+        partition = bool(getattr(splitter, "partitionsRows", False))
+    if groups is None and splitter.hasParam("groupCol") and splitter.isDefined("groupCol"):
+        groups = splitter.getOrDefault("groupCol")
     if isinstance(gap, bool) or not isinstance(gap, (int, str)):
         raise TypeError(f"gap={gap!r} is not a gap; give a whole number of time points or a duration such as '7 days'")
     if isinstance(gap, int) and gap < 0:
@@ -191,6 +195,8 @@ def audit_splitter(
             checks.append(f"training clear of the validation block by {_describe_gap(gap)}")
     if partition:
         checks.append("validation sets partition the rows")
+    if groups is not None:
+        checks.append(f"groups of {groups!r} kept whole")
 
     report = AuditReport(
         type(splitter).__name__, k, checks, time_col=time_col, gap=gap, rows=sum(c[-1] for c in counts)
@@ -281,7 +287,33 @@ def audit_splitter(
                 where = [t for t, c in ordered if c[base + offset]]
                 at = f", for example at time {show(where[0])}" if where else ""
                 violations.append(f"partition: {_rows(number)} {what}{at}")
+    if groups is not None:
+        violations.extend(_split_groups(frame, conditions, groups))
     return report
+
+
+def _split_groups(frame: DataFrame, conditions: list[tuple[Column, Column]], group_col: str) -> list[str]:
+    """Per fold, the groups with rows on both sides: one aggregate query over the groups."""
+    group = F.col(quote(group_col))
+    sides = []
+    for i, (train, validation) in enumerate(conditions):
+        sides += [
+            F.max(F.coalesce(train, F.lit(False)).cast("int")).alias(f"t{i}"),
+            F.max(F.coalesce(validation, F.lit(False)).cast("int")).alias(f"v{i}"),
+        ]
+    per_group = frame.groupBy(group.alias("group")).agg(*sides)
+    found = []
+    for i in range(len(conditions)):
+        both = (F.col(f"t{i}") == 1) & (F.col(f"v{i}") == 1)
+        found += [F.count_if(both), F.min(F.when(both, F.col("group")))]
+    counts = per_group.agg(*found).first()
+    violations = []
+    for i in range(len(conditions)):
+        number, example = counts[2 * i], counts[2 * i + 1]
+        if number:
+            more = f" (and {number - 1} more)" if number > 1 else ""
+            violations.append(f"fold {i}: group {example!r} of {group_col!r} has rows in training and validation{more}")
+    return violations
 
 
 def assert_no_leakage(
@@ -292,9 +324,12 @@ def assert_no_leakage(
     forward: Optional[bool] = None,
     gap: Optional[Gap] = None,
     partition: Optional[bool] = None,
+    groups: Optional[str] = None,
 ) -> None:
     """Raise ``AssertionError`` naming the first violation :func:`audit_splitter` finds (and the
     whole report), or return ``None`` when the folds keep every invariant."""
-    report = audit_splitter(splitter, dataset, time_col=time_col, forward=forward, gap=gap, partition=partition)
+    report = audit_splitter(
+        splitter, dataset, time_col=time_col, forward=forward, gap=gap, partition=partition, groups=groups
+    )
     if not report.ok:
         raise AssertionError(f"{report.violations[0]}\n{report}")

@@ -26,8 +26,10 @@ from splitcv import (
     BlockedKFoldSplitter,
     ExpandingWindowSplitter,
     FoldSplitter,
+    GroupKFoldSplitter,
     KFoldSplitter,
     SlidingWindowSplitter,
+    StratifiedKFoldSplitter,
 )
 from splitcv.testing import assert_no_leakage
 
@@ -66,6 +68,8 @@ class Case:
 CASES = [
     Case("kfold-random", lambda k: KFoldSplitter(numFolds=k, seed=7)),
     Case("kfold-foldCol", lambda k: KFoldSplitter(numFolds=k, foldCol=f"f{k}")),
+    Case("stratified", lambda k: StratifiedKFoldSplitter(labelCol="series", numFolds=k, seed=3)),
+    Case("group", lambda k: GroupKFoldSplitter(groupCol="t", numFolds=k)),
     Case("expanding-int", lambda k: ExpandingWindowSplitter(timeCol="t", horizon=2, numFolds=k)),
     Case("expanding-int-gap-step", lambda k: ExpandingWindowSplitter(timeCol="t", horizon=3, step=1, gap=2, numFolds=k)),
     Case("expanding-int-initial", lambda k: ExpandingWindowSplitter(timeCol="t", horizon=1, initialWindow=20, numFolds=k)),

@@ -108,10 +108,10 @@ def test_class_counts_match_pandas_and_cost_no_extra_job(spark, cancer):
     for splitter in (ExpandingWindowSplitter(timeCol="row", horizon=50, numFolds=3), KFoldSplitter(numFolds=3, seed=4)):
         with spark_jobs(spark) as plain:
             folds = splitter.prepare(df)
-            infos = folds.infos or measure_folds(df, folds.conditions, splitter._time_column())
+            infos = folds.infos or measure_folds(folds.frame, folds.conditions, splitter._time_column())
         with spark_jobs(spark) as counted:
             folds = splitter.prepare(df, "label")
-            infos = folds.infos or measure_folds(df, folds.conditions, splitter._time_column(), "label")
+            infos = folds.infos or measure_folds(folds.frame, folds.conditions, splitter._time_column(), "label")
         assert len(counted) == len(plain), splitter
         for info in infos:
             assert sum(info.train_classes.values()) == info.train_rows

@@ -13,6 +13,7 @@ from splitcv import (
     BlockedKFoldSplitter,
     ExpandingWindowSplitter,
     FoldSplitter,
+    GroupKFoldSplitter,
     KFoldSplitter,
     SlidingWindowSplitter,
 )
@@ -304,3 +305,30 @@ def test_audit_runs_as_many_spark_jobs_for_50_folds_as_for_5(spark):
         sc._jsc.sc().listenerBus().waitUntilEmpty(10_000)
         jobs[k] = len(sc.statusTracker().getJobIdsForGroup(group))
     assert jobs[5] == jobs[50] >= 1, jobs
+
+
+class SplitsPatients(FoldSplitter):
+    """Declares a group column, then splits by row parity: every patient ends up on both sides."""
+
+    groupCol = Param(Params._dummy(), "groupCol", "the group column", typeConverter=TypeConverters.toString)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._set(groupCol="patient")
+
+    def _fold_conditions(self, dataset):
+        yield F.col("i") % 2 == 0, F.col("i") % 2 == 1
+        yield F.col("i") % 2 == 1, F.col("i") % 2 == 0
+
+
+def test_groups_check_names_the_split_group(spark):
+    df = spark.createDataFrame([(i, f"p{i // 4}") for i in range(12)], "i int, patient string")
+    report = audit_splitter(SplitsPatients(), df)
+    assert "groups of 'patient' kept whole" in report.checks
+    assert report.violations == [
+        "fold 0: group 'p0' of 'patient' has rows in training and validation (and 2 more)",
+        "fold 1: group 'p0' of 'patient' has rows in training and validation (and 2 more)",
+    ]
+    assert audit_splitter(GroupKFoldSplitter(groupCol="patient", numFolds=3), df).ok
+    # the check also runs on request, for any column
+    assert not audit_splitter(KFoldSplitter(numFolds=2), df, groups="patient").ok

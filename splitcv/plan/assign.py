@@ -3,7 +3,8 @@
 Dealing: the rows are laid out in one sequence, block after block (a block is the rows of one
 (class, hash bucket) pair, in a seeded order inside it), and the row at position ``p`` goes to fold
 ``p mod k``. A block is summarised by its size alone, so Spark ranks rows inside each block in
-parallel and the driver only needs each block's first position. Any run of consecutive positions
+parallel and the driver only needs each block's first position (a row of rank ``r`` in a block
+starting at fold ``s`` goes to fold ``(s + r - 1) mod k``). Any run of consecutive positions
 puts the same number of rows in every fold, give or take one, so with one block per (class,
 bucket) and a class's blocks adjacent, every class is balanced across folds to one row, and so is
 the whole dataset.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import heapq
 from typing import Any, Hashable, Sequence
 
-__all__ = ["deal_starts", "dealt_sizes", "pack_groups"]
+__all__ = ["deal_starts", "pack_groups"]
 
 
 def deal_starts(sizes: Sequence[int], k: int) -> list[int]:
@@ -33,20 +34,6 @@ def deal_starts(sizes: Sequence[int], k: int) -> list[int]:
         starts.append(position % k)
         position += size
     return starts
-
-
-def dealt_sizes(start: int, rows: int, k: int) -> list[int]:
-    """Rows per fold of a run of ``rows`` consecutive positions whose first row goes to fold
-    ``start``: every fold gets ``rows // k``, the ``rows % k`` folds from ``start`` on one more.
-
-    >>> dealt_sizes(2, 5, 3)
-    [2, 1, 2]
-    """
-    base, extra = divmod(rows, k)
-    sizes = [base] * k
-    for offset in range(extra):
-        sizes[(start + offset) % k] += 1
-    return sizes
 
 
 def pack_groups(groups: Sequence[tuple[Hashable, int]], k: int) -> dict[Any, int]:

@@ -100,6 +100,9 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
     #: True when every training row of a fold precedes its validation rows in time. The auditor
     #: (:func:`splitcv.testing.audit_splitter`) then checks that on the real folds.
     forwardChaining: bool = False
+    #: True when every row is in exactly one fold's validation set (the k-fold family). The
+    #: auditor then checks that the validation sets partition the rows.
+    partitionsRows: bool = False
 
     def __init__(self) -> None:
         super().__init__()

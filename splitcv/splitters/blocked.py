@@ -27,6 +27,7 @@ class BlockedKFoldSplitter(TimeAxisSplitter, HasNumFolds, HasGap):
     """
 
     forwardChaining = False
+    partitionsRows = True
 
     @keyword_only
     def __init__(self, *, timeCol: Optional[str] = None, numFolds: int = 5, gap: Union[int, str] = 0) -> None:

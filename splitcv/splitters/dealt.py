@@ -26,7 +26,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from splitcv.plan.assign import deal_starts, dealt_sizes
+from splitcv.plan.assign import deal_starts
 from splitcv.splitters.base import FoldInfo, check_fold, check_not_empty, quote
 
 __all__ = ["BUCKETS", "BUCKET", "RANK", "with_ranks", "DealtFolds", "deal"]
@@ -62,14 +62,22 @@ def with_ranks(dataset: DataFrame, seed: int, key: Optional[Column] = None) -> D
 
 
 class DealtFolds:
-    """The plan from one summary job: the fold of every row, and the rows of every fold."""
+    """The plan from one summary job: the fold of every row, and the rows of every fold.
 
-    def __init__(self, keys: Sequence[Any], sizes: dict[tuple[Any, int], int], k: int) -> None:
+    The summary counts rows by (key, bucket, ``(rank - 1) mod k``, class): rows of a block with
+    residue ``r`` go to fold ``(start + r) mod k``, so rows per fold and per class follow from the
+    counts with no second job, whatever column the classes are."""
+
+    def __init__(self, keys: Sequence[Any], counts: dict[tuple[Any, int, int, Any], int], k: int) -> None:
         self.keys = list(keys)  # sorted key values; [None] without a key
         self.k = k
+        self.counts = counts
+        sizes: dict[tuple[Any, int], int] = {}
+        for (key, bucket, _, _), rows in counts.items():
+            sizes[(key, bucket)] = sizes.get((key, bucket), 0) + rows
         order = [(key, bucket) for key in self.keys for bucket in range(BUCKETS)]
-        self.sizes = [sizes.get(block, 0) for block in order]
-        self.starts = deal_starts(self.sizes, k)
+        self.starts = deal_starts([sizes.get(block, 0) for block in order], k)
+        self._start = dict(zip(order, self.starts))
 
     def fold_expr(self, key: Optional[Column], key_type: Optional[T.DataType]) -> Column:
         """``(start of the row's block + rank - 1) mod k``, the starts as a literal array."""
@@ -81,51 +89,76 @@ class DealtFolds:
             index = F.element_at(F.create_map(*pairs), key) * F.lit(BUCKETS) + index
         return F.pmod(F.element_at(starts, index + 1) + F.col(RANK) - 1, F.lit(self.k))
 
-    def rows_per_fold(self, key: Any = None) -> list[int]:
-        """Rows of each fold, over every key or only ``key``'s blocks."""
-        totals = [0] * self.k
-        for i, (start, size) in enumerate(zip(self.starts, self.sizes)):
-            if key is None or self.keys[i // BUCKETS] == key:
-                for fold, rows in enumerate(dealt_sizes(start, size, self.k)):
-                    totals[fold] += rows
+    def rows(self) -> list[dict[Any, int]]:
+        """Per fold, rows per class (the summary's class column; the key when it had none)."""
+        folds: list[dict[Any, int]] = [{} for _ in range(self.k)]
+        for (key, bucket, residue, label), rows in self.counts.items():
+            fold = (self._start[(key, bucket)] + residue) % self.k
+            name = key if label is _NO_CLASS else label
+            folds[fold][name] = folds[fold].get(name, 0) + rows
+        return folds
+
+    def infos(self, with_classes: bool) -> list[FoldInfo]:
+        """Descriptions of the folds, with class counts when ``with_classes``."""
+        per_fold = self.rows()
+        everything: dict[Any, int] = {}
+        for by_class in per_fold:
+            for name, rows in by_class.items():
+                everything[name] = everything.get(name, 0) + rows
+        total = sum(everything.values())
+        infos = []
+        for fold, by_class in enumerate(per_fold):
+            validation = sum(by_class.values())
+            check_fold(fold, total - validation, validation)
+            classes: list[Optional[dict]] = [None, None]
+            if with_classes:
+                train = {name: rows - by_class.get(name, 0) for name, rows in everything.items()}
+                classes = [{n: r for n, r in train.items() if r}, {n: r for n, r in by_class.items() if r}]
+            infos.append(FoldInfo(fold, total - validation, validation, None, None, None, None, *classes))
+        return infos
+
+    def class_rows(self) -> dict[Any, int]:
+        """Rows per key."""
+        totals: dict[Any, int] = {}
+        for (key, _, _, _), rows in self.counts.items():
+            totals[key] = totals.get(key, 0) + rows
         return totals
 
-    def infos(self, per_key: bool) -> list[FoldInfo]:
-        """Descriptions of the folds, class counts by key when ``per_key`` (the key is the class)."""
-        total = sum(self.sizes)
-        by_fold = self.rows_per_fold()
-        by_key = {key: self.rows_per_fold(key) for key in self.keys} if per_key else {}
-        infos = []
-        for fold in range(self.k):
-            train, validation = total - by_fold[fold], by_fold[fold]
-            check_fold(fold, train, validation)
-            classes: list[Optional[dict]] = [None, None]
-            if per_key:
-                classes = [
-                    {key: sum(rows) - rows[fold] for key, rows in by_key.items() if sum(rows) - rows[fold]},
-                    {key: rows[fold] for key, rows in by_key.items() if rows[fold]},
-                ]
-            infos.append(FoldInfo(fold, train, validation, None, None, None, None, *classes))
-        return infos
+
+_NO_CLASS = object()
 
 
 def deal(
-    frame: DataFrame, k: int, owner: str, key: Optional[Column] = None, key_param: str = "", key_column: str = ""
+    frame: DataFrame,
+    k: int,
+    owner: str,
+    key: Optional[Column] = None,
+    key_param: str = "",
+    key_column: str = "",
+    classes: Optional[str] = None,
 ) -> DealtFolds:
-    """Count the rows of every (key, bucket) block of a ranked frame: one Spark job.
+    """Count the rows of a ranked frame by (key, bucket, rank residue[, ``classes``]): one Spark job.
 
     A null or NaN key is an error naming the Param and column (``labelCol='y'``): such a row has no class."""
-    keys = [key.alias("key")] if key is not None else []
-    rows = frame.groupBy(*keys, F.col(BUCKET)).count().collect()
-    sizes = {(r["key"] if key is not None else None, r[BUCKET]): r["count"] for r in rows}
-    check_not_empty(sum(sizes.values()), owner)
+    columns = [
+        (key if key is not None else F.lit(None)).alias("key"),
+        F.col(BUCKET).alias("bucket"),
+        F.pmod(F.col(RANK) - 1, F.lit(k)).alias("residue"),
+    ]
+    if classes is not None:
+        columns.append(F.col(quote(classes)).alias("class"))
+    rows = frame.groupBy(*columns).count().collect()
+    counts = {
+        (r["key"], r["bucket"], r["residue"], r["class"] if classes is not None else _NO_CLASS): r["count"] for r in rows
+    }
+    check_not_empty(sum(counts.values()), owner)
     if key is None:
-        return DealtFolds([None], sizes, k)
+        return DealtFolds([None], counts, k)
     for bad, word in ((lambda v: v is None, "null"), (lambda v: isinstance(v, float) and v != v, "NaN")):
-        count = sum(size for (value, _), size in sizes.items() if bad(value))
-        if count:
+        number = sum(n for (value, _, _, _), n in counts.items() if bad(value))
+        if number:
             raise ValueError(
-                f"{key_param}={key_column!r} has {count} {word} values; every row needs a class. Drop those rows "
+                f"{key_param}={key_column!r} has {number} {word} values; every row needs a class. Drop those rows "
                 f"(dataset.dropna(subset=[{key_column!r}]) drops nulls and NaNs) or give them a class before splitting"
             )
-    return DealtFolds(sorted({value for value, _ in sizes}), sizes, k)
+    return DealtFolds(sorted({value for value, _, _, _ in counts}), counts, k)

@@ -41,6 +41,8 @@ class GroupKFoldSplitter(FoldSplitter, HasGroupCol, HasNumFolds):
     [(6, 6), (6, 6)]
     """
 
+    partitionsRows = True
+
     @keyword_only
     def __init__(self, *, groupCol: Optional[str] = None, numFolds: int = 3) -> None:
         super().__init__()

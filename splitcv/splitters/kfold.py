@@ -44,6 +44,8 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
     [8, 8, 7, 7]
     """
 
+    partitionsRows = True
+
     @keyword_only
     def __init__(self, *, numFolds: int = 3, seed: int = DEFAULT_SEED, foldCol: Optional[str] = None) -> None:
         super().__init__()
@@ -75,11 +77,9 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
         k = self.getOrDefault(self.numFolds)
         fold_col = self.getFoldCol()
         if fold_col is None:
-            dealt = deal(dataset, k, type(self).__name__)
+            dealt = deal(dataset, k, type(self).__name__, classes=classes)
             fold = dealt.fold_expr(None, None)
-            conditions = [(fold != f, fold == f) for f in range(k)]
-            # Class counts need the rows per class and fold; measured by the caller in one job.
-            return FoldSet(conditions, dealt.infos(per_key=False) if classes is None else None)
+            return FoldSet([(fold != f, fold == f) for f in range(k)], dealt.infos(with_classes=classes is not None))
         expr = F.col(quote(fold_col))
         values, counts, per_class = summarize(dataset, expr, "foldCol", fold_col, classes)
         outside = [v for v in values if not 0 <= v < k]

@@ -56,6 +56,8 @@ class StratifiedKFoldSplitter(FoldSplitter, HasLabelCol, HasNumFolds, HasSeedFix
     [{'common': 8, 'rare': 2}, {'common': 8, 'rare': 2}, {'common': 8, 'rare': 2}]
     """
 
+    partitionsRows = True
+
     @keyword_only
     def __init__(self, *, labelCol: str = "label", numFolds: int = 3, seed: int = DEFAULT_SEED) -> None:
         super().__init__()
@@ -98,14 +100,16 @@ class StratifiedKFoldSplitter(FoldSplitter, HasLabelCol, HasNumFolds, HasSeedFix
     def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
         k, label = self.getOrDefault(self.numFolds), self.getLabelCol()
         key = self._key(dataset)
-        dealt = deal(dataset, k, type(self).__name__, key, "labelCol", label)
+        # The label is the class the validator counts, unless it asks for another column.
+        other = classes if classes not in (None, label) else None
+        dealt = deal(dataset, k, type(self).__name__, key, "labelCol", label, other)
         if len(dealt.keys) > MAX_CLASSES:
             raise ValueError(
                 f"labelCol={label!r} has {len(dealt.keys)} distinct values, more than {MAX_CLASSES} classes: "
                 "stratified k-fold is for class labels. For a continuous target use KFoldSplitter, or bin it "
                 "into classes first (pyspark.ml.feature.QuantileDiscretizer)"
             )
-        small = [(value, rows) for value, rows in zip(dealt.keys, map(sum, map(dealt.rows_per_fold, dealt.keys))) if rows < k]
+        small = [(value, rows) for value, rows in sorted(dealt.class_rows().items()) if rows < k]
         if small:
             listed = ", ".join(f"{value!r} ({rows} rows)" for value, rows in small[:5])
             warnings.warn(
@@ -116,7 +120,7 @@ class StratifiedKFoldSplitter(FoldSplitter, HasLabelCol, HasNumFolds, HasSeedFix
             )
         fold = dealt.fold_expr(key, self._class_type(dataset))
         conditions = [(fold != f, fold == f) for f in range(k)]
-        return FoldSet(conditions, dealt.infos(per_key=True) if classes in (None, label) else None)
+        return FoldSet(conditions, dealt.infos(with_classes=True))
 
     def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
         return self._fold_set(dataset).conditions

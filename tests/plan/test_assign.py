@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from splitcv.plan.assign import deal_starts, dealt_sizes, pack_groups
+from splitcv.plan.assign import deal_starts, pack_groups
 
 bounded = settings(deadline=None, max_examples=300)
 
@@ -22,23 +22,28 @@ folds = st.integers(2, 12)
 
 
 def laid_out(sizes: list[int], k: int) -> list[list[int]]:
-    """Brute force: every position numbered in turn, its fold counted per block."""
-    per_block, position = [], 0
+    """Brute force: every row numbered in turn and dealt to the next fold; the folds of each block's rows."""
+    per_block, fold = [], 0
     for size in sizes:
-        counts = [0] * k
+        rows = []
         for _ in range(size):
-            counts[position % k] += 1
-            position += 1
-        per_block.append(counts)
+            rows.append(fold)
+            fold = (fold + 1) % k
+        per_block.append(rows)
     return per_block
+
+
+def per_fold(rows: list[int], k: int) -> list[int]:
+    return [rows.count(f) for f in range(k)]
 
 
 @bounded
 @given(sizes=blocks, k=folds)
-def test_dealt_blocks_match_positions_counted_one_by_one(sizes, k):
+def test_a_block_rank_from_its_start_gives_the_fold_dealt_one_by_one(sizes, k):
     starts = deal_starts(sizes, k)
     assert len(starts) == len(sizes)
-    assert [dealt_sizes(s, n, k) for s, n in zip(starts, sizes)] == laid_out(sizes, k)
+    for start, size, dealt in zip(starts, sizes, laid_out(sizes, k)):
+        assert [(start + rank - 1) % k for rank in range(1, size + 1)] == dealt
 
 
 @bounded
@@ -47,22 +52,13 @@ def test_any_run_of_adjacent_blocks_is_balanced_to_one_row(sizes, k, data):
     # A class is a run of adjacent blocks: its rows per fold differ by at most one, and so do the totals.
     first = data.draw(st.integers(0, len(sizes) - 1))
     last = data.draw(st.integers(first, len(sizes) - 1))
-    per_block = laid_out(sizes, k)
-    run = [sum(b[f] for b in per_block[first : last + 1]) for f in range(k)]
+    starts = deal_starts(sizes, k)
+    folds_of = [[(s + rank) % k for rank in range(n)] for s, n in zip(starts, sizes)]
+    run = per_fold([f for block in folds_of[first : last + 1] for f in block], k)
     assert max(run) - min(run) <= 1
     assert sum(run) == sum(sizes[first : last + 1])
-    totals = [sum(b[f] for b in per_block) for f in range(k)]
+    totals = per_fold([f for block in folds_of for f in block], k)
     assert max(totals) - min(totals) <= 1
-
-
-@given(start=st.integers(0, 11), rows=st.integers(0, 100), k=folds)
-def test_dealt_sizes_start_where_told(start, rows, k):
-    start %= k
-    sizes = dealt_sizes(start, rows, k)
-    assert sum(sizes) == rows
-    if rows % k:
-        assert sizes[start] == rows // k + 1, "the first row goes to the start fold"
-        assert sizes[(start - 1) % k] == rows // k, "the fold before the start is the last to get an extra row"
 
 
 groups = st.lists(st.integers(1, 60), min_size=2, max_size=60)
