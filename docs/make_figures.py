@@ -14,7 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-from splitcv import BlockedKFoldSplitter, ExpandingWindowSplitter, KFoldSplitter, SlidingWindowSplitter
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from splitcv import (
+    BlockedKFoldSplitter,
+    ExpandingWindowSplitter,
+    GroupKFoldSplitter,
+    KFoldSplitter,
+    SlidingWindowSplitter,
+    StratifiedKFoldSplitter,
+)
 from splitcv.data import load_co2
 from splitcv.demo import start_spark
 from splitcv.plot import plot_folds
@@ -22,7 +32,15 @@ from splitcv.plot import plot_folds
 HERE = Path(__file__).resolve().parent
 MAX_BYTES = 150_000
 
-#: file name -> (splitter, title). Keep these in step with the code on each page.
+def _level(co2: DataFrame) -> DataFrame:
+    return co2.withColumn("level", F.when(F.col("co2_ppm") > 360, "high").otherwise("low"))
+
+
+def _year(co2: DataFrame) -> DataFrame:
+    return co2.withColumn("year", F.year("week"))
+
+
+#: file name -> (splitter, title[, the columns its page adds]). Keep these in step with the code on each page.
 FIGURES = {
     "kfold.png": (
         KFoldSplitter(numFolds=5, seed=42),
@@ -40,6 +58,16 @@ FIGURES = {
         BlockedKFoldSplitter(timeCol="week", numFolds=5, gap="1 year"),
         "BlockedKFoldSplitter(numFolds=5, gap='1 year')",
     ),
+    "stratified-kfold.png": (
+        StratifiedKFoldSplitter(labelCol="level", numFolds=5, seed=42),
+        "StratifiedKFoldSplitter(labelCol='level', numFolds=5): high weeks (> 360 ppm) shared evenly",
+        _level,
+    ),
+    "group-kfold.png": (
+        GroupKFoldSplitter(groupCol="year", numFolds=5),
+        "GroupKFoldSplitter(groupCol='year', numFolds=5): every year validated whole",
+        _year,
+    ),
 }
 
 
@@ -53,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     too_big = []
     try:
         co2 = load_co2(spark).cache()
-        for name, (splitter, title) in FIGURES.items():
-            path = Path(plot_folds(splitter, co2, args.out / name, title=title, timeCol="week"))
+        for name, (splitter, title, *extra) in FIGURES.items():
+            data = extra[0](co2) if extra else co2
+            path = Path(plot_folds(splitter, data, args.out / name, title=title, timeCol="week"))
             size = path.stat().st_size
             print(f"{path} ({size / 1000:.0f} KB)")
             if size > MAX_BYTES:

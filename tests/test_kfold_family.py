@@ -35,7 +35,7 @@ from test_all_splitters import spark_jobs
 from test_splitter_errors import no_spark_job
 from test_splitters_spark import assignment, collect_folds
 
-few = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+few = settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def rows_per_fold(folds) -> list[int]:

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:The recursion limit will not be 
 
 spark_settings = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 # k-fold properties are simple and each example runs two shuffles: fewer examples suffice.
-kfold_settings = settings(spark_settings, max_examples=10)
+kfold_settings = settings(spark_settings, max_examples=6)
 
 START = dt.date(2021, 1, 1)
 
