@@ -14,7 +14,10 @@ The checks then run in plain Python on the collected counts:
 * optionally (``partition=True``, the default for splitters that declare ``partitionsRows``: the
   k-fold family and blocked k-fold): every row is in exactly one fold's validation set;
 * optionally (``groups="col"``, the default for splitters with a ``groupCol`` Param): no value of
-  that column has rows on both sides of a fold (one more aggregate query).
+  that column has rows on both sides of a fold (one more aggregate query);
+* optionally (``label_end="col"``, the default for splitters with ``labelEndCol`` set): no training
+  row's ``[time, labelEnd]`` overlaps its fold's validation span, from the first validation time to
+  the latest label end of the validation rows (purge).
 
 Sizes follow the splitters' convention: an integer ``gap`` counts distinct time points of the
 dataset; a duration string (``"7 days"``) is calendar time on a DATE, TIMESTAMP or TIMESTAMP_NTZ column.
@@ -135,13 +138,14 @@ def audit_splitter(
     gap: Optional[Gap] = None,
     partition: Optional[bool] = None,
     groups: Optional[str] = None,
+    label_end: Optional[str] = None,
 ) -> AuditReport:
     """Check the folds ``splitter`` makes on ``dataset`` for leakage; see the module docstring.
 
     Parameters default to what the splitter says of itself: ``time_col`` from its ``timeCol``
     Param or attribute, ``forward`` from ``splitter.forwardChaining``, ``gap`` from its ``gap``
-    Param (or attribute; 0 otherwise), ``partition`` from ``splitter.partitionsRows`` and
-    ``groups`` from its ``groupCol`` Param. Runs the splitter's own preparation (a splitter that
+    Param (or attribute; 0 otherwise), ``partition`` from ``splitter.partitionsRows``,
+    ``groups`` from its ``groupCol`` Param and ``label_end`` from its ``labelEndCol`` Param. Runs the splitter's own preparation (a splitter that
     refuses the dataset raises here as it would in ``split``) and then one aggregate query (two
     with ``groups``), whatever the number of folds.
     """
@@ -152,6 +156,10 @@ def audit_splitter(
         partition = bool(getattr(splitter, "partitionsRows", False))
     if groups is None and splitter.hasParam("groupCol") and splitter.isDefined("groupCol"):
         groups = splitter.getOrDefault("groupCol")
+    if label_end is None and splitter.hasParam("labelEndCol") and splitter.isDefined("labelEndCol"):
+        label_end = splitter.getOrDefault("labelEndCol")
+    if label_end is not None and time_col is None:
+        raise ValueError(f"label_end={label_end!r} needs a time column: give time_col")
     if isinstance(gap, bool) or not isinstance(gap, (int, str)):
         raise TypeError(f"gap={gap!r} is not a gap; give a whole number of time points or a duration such as '7 days'")
     if isinstance(gap, int) and gap < 0:
@@ -173,6 +181,11 @@ def audit_splitter(
     if partition:
         memberships = sum(validation_flags[1:], validation_flags[0]) if validation_flags else F.lit(0)
         aggregates += [F.count_if(memberships == 0), F.count_if(memberships > 1)]
+    ends_at = 3 * k + (2 if partition else 0)  # per fold: latest label end on each side, at each time
+    if label_end is not None:
+        end = _time_axis(dataset, label_end, 0)[0]
+        for train, validation in conditions:
+            aggregates += [F.max(F.when(F.coalesce(train, F.lit(False)), end)), F.max(F.when(F.coalesce(validation, F.lit(False)), end))]
     aggregates.append(F.count(F.lit(1)))
 
     to_python: Callable[[Any], Any] = lambda v: v
@@ -197,6 +210,8 @@ def audit_splitter(
         checks.append("validation sets partition the rows")
     if groups is not None:
         checks.append(f"groups of {groups!r} kept whole")
+    if label_end is not None:
+        checks.append(f"training labels ({label_end!r}) end before each validation span (purge)")
 
     report = AuditReport(
         type(splitter).__name__, k, checks, time_col=time_col, gap=gap, rows=sum(c[-1] for c in counts)
@@ -287,6 +302,23 @@ def audit_splitter(
                 where = [t for t, c in ordered if c[base + offset]]
                 at = f", for example at time {show(where[0])}" if where else ""
                 violations.append(f"partition: {_rows(number)} {what}{at}")
+    if label_end is not None:
+        for i in range(k):
+            col = ends_at + 2 * i
+            validation_times = [t for t, c in ordered if c[3 * i + 1]]
+            span_ends = [c[col + 1] for _, c in ordered if c[col + 1] is not None]
+            if not validation_times or not span_ends:
+                continue
+            first, last = validation_times[0], max(span_ends)
+            # the purge rule: a training row's [time, labelEnd] may not overlap [first, last]
+            bad = [(t, c[col]) for t, c in ordered if c[3 * i] and t <= last and c[col] is not None and c[col] >= first]
+            if bad:
+                t, latest = bad[0]
+                more = f" (and {len(bad) - 1} more training times)" if len(bad) > 1 else ""
+                violations.append(
+                    f"fold {i}: training rows at time {show(t)} have labels ending at {show(latest)}, inside the "
+                    f"validation span {show(first)}..{show(last)}{more}"
+                )
     if groups is not None:
         violations.extend(_split_groups(frame, conditions, groups))
     return report
@@ -325,11 +357,13 @@ def assert_no_leakage(
     gap: Optional[Gap] = None,
     partition: Optional[bool] = None,
     groups: Optional[str] = None,
+    label_end: Optional[str] = None,
 ) -> None:
     """Raise ``AssertionError`` naming the first violation :func:`audit_splitter` finds (and the
     whole report), or return ``None`` when the folds keep every invariant."""
     report = audit_splitter(
-        splitter, dataset, time_col=time_col, forward=forward, gap=gap, partition=partition, groups=groups
+        splitter, dataset, time_col=time_col, forward=forward, gap=gap, partition=partition, groups=groups,
+        label_end=label_end,
     )
     if not report.ok:
         raise AssertionError(f"{report.violations[0]}\n{report}")

@@ -55,6 +55,10 @@ class FoldInfo:
     validation_end: Any = None
     train_classes: Optional[dict] = None
     validation_classes: Optional[dict] = None
+    #: Rows the fold's plan trains on but purge (``labelEndCol``) and ``embargo`` dropped; ``None``
+    #: for splitters without them.
+    purged_rows: Optional[int] = None
+    embargoed_rows: Optional[int] = None
 
 
 @dataclass
@@ -282,11 +286,14 @@ def check_fold(index: int, train_rows: int, validation_rows: int, both: int = 0)
 
 def format_folds(infos: Sequence[FoldInfo]) -> str:
     """A fixed-width table of fold descriptions, for printing."""
-    header = ("fold", "train rows", "train from", "train to", "valid rows", "valid from", "valid to")
-    rows = [
+    header: tuple = ("fold", "train rows", "train from", "train to", "valid rows", "valid from", "valid to")
+    rows: list[tuple] = [
         (i.fold, i.train_rows, i.train_start, i.train_end, i.validation_rows, i.validation_start, i.validation_end)
         for i in infos
     ]
+    if any(i.purged_rows is not None for i in infos):
+        header += ("purged", "embargoed")
+        rows = [(*r, i.purged_rows, i.embargoed_rows) for r, i in zip(rows, infos)]
     cells = [tuple("" if v is None else _short(v) for v in r) for r in [header, *rows]]
     widths = [max(len(c[k]) for c in cells) for k in range(len(header))]
     return "\n".join("  ".join(c[k].rjust(widths[k]) for k in range(len(header))) for c in cells)

@@ -30,14 +30,28 @@ class BlockedKFoldSplitter(TimeAxisSplitter, HasNumFolds, HasGap):
     partitionsRows = True
 
     @keyword_only
-    def __init__(self, *, timeCol: Optional[str] = None, numFolds: int = 5, gap: Union[int, str] = 0) -> None:
+    def __init__(
+        self,
+        *,
+        timeCol: Optional[str] = None,
+        numFolds: int = 5,
+        gap: Union[int, str] = 0,
+        labelEndCol: Optional[str] = None,
+        embargo: Union[int, str] = 0,
+    ) -> None:
         super().__init__()
         self._setDefault(numFolds=5, gap=0)
         self._set(**self._input_kwargs)
 
     @keyword_only
     def setParams(
-        self, *, timeCol: Optional[str] = None, numFolds: int = 5, gap: Union[int, str] = 0
+        self,
+        *,
+        timeCol: Optional[str] = None,
+        numFolds: int = 5,
+        gap: Union[int, str] = 0,
+        labelEndCol: Optional[str] = None,
+        embargo: Union[int, str] = 0,
     ) -> "BlockedKFoldSplitter":
         return self._set(**self._input_kwargs)
 

@@ -81,7 +81,7 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
             fold = dealt.fold_expr(None, None)
             return FoldSet([(fold != f, fold == f) for f in range(k)], dealt.infos(with_classes=classes is not None))
         expr = F.col(quote(fold_col))
-        values, counts, per_class = summarize(dataset, expr, "foldCol", fold_col, classes)
+        values, counts, per_class, _ = summarize(dataset, expr, "foldCol", fold_col, classes)
         outside = [v for v in values if not 0 <= v < k]
         if outside:
             raise ValueError(

@@ -28,6 +28,7 @@ __all__ = [
     "HasFoldCol",
     "HasLabelCol",
     "HasGroupCol",
+    "HasPurge",
     "to_size",
     "to_whole_number",
     "whole_number",
@@ -275,3 +276,33 @@ class HasGroupCol(Params):
 
     def setGroupCol(self, value: str) -> "HasGroupCol":
         return self._set(groupCol=value)
+
+
+class HasPurge(Params):
+    """Purge and embargo (Lopez de Prado, ch. 7), for labels that depend on a span of future time."""
+
+    labelEndCol: "Param[str]" = Param(
+        Params._dummy(),
+        "labelEndCol",
+        "the last time each row's label depends on (same type as timeCol); training rows whose "
+        "[time, labelEnd] overlaps a validation span are purged. Unset: no purge",
+        typeConverter=_to_column_name,
+    )
+    embargo: "Param[Union[int, str]]" = Param(
+        Params._dummy(),
+        "embargo",
+        "training time after each validation block dropped as well: time points (>= 0) or a duration ('5 days')",
+        typeConverter=to_size("embargo", 0),
+    )
+
+    def getLabelEndCol(self) -> Optional[str]:
+        return self.getOrDefault(self.labelEndCol) if self.isDefined(self.labelEndCol) else None
+
+    def setLabelEndCol(self, value: Optional[str]) -> "HasPurge":
+        return self._set(labelEndCol=value)
+
+    def getEmbargo(self) -> Union[int, str]:
+        return self.getOrDefault(self.embargo)
+
+    def setEmbargo(self, value: Union[int, str]) -> "HasPurge":
+        return self._set(embargo=value)

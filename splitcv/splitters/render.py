@@ -9,26 +9,39 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from splitcv.plan.folds import Fold, Range
+from splitcv.plan.purge import Span, is_purged
 from splitcv.splitters.base import FoldInfo, check_fold
 
-__all__ = ["ClassCounts", "summarize", "render_ranges", "render_folds", "plan_infos"]
+__all__ = ["ClassCounts", "EndCounts", "summarize", "render_ranges", "render_folds", "plan_infos", "purged_infos"]
 
 
 #: Row counts per class of one time value or fold: ``{class value: rows}``.
 ClassCounts = dict
+#: Row counts of one time value per label end and class: ``{(label end, class or None): rows}``.
+EndCounts = dict
 
 
 def summarize(
-    dataset: DataFrame, expr: Column, param: str, column: str, classes: Optional[str] = None
-) -> tuple[list[Any], list[int], Optional[list[ClassCounts]]]:
+    dataset: DataFrame,
+    expr: Column,
+    param: str,
+    column: str,
+    classes: Optional[str] = None,
+    ends: Optional[Column] = None,
+) -> tuple[list[Any], list[int], Optional[list[ClassCounts]], Optional[list[EndCounts]]]:
     """Distinct values of ``expr`` with their row counts, sorted: one Spark job.
 
     With ``classes`` (a label column), the same job also counts each value's rows per class, so a
-    validator learns every fold's class counts without another pass over the data.
+    validator learns every fold's class counts without another pass over the data. With ``ends``
+    (label ends, for purging), it counts each value's rows per ``(end, class)``.
 
     Null values are an error naming ``param``: a row with no time (or fold) belongs to no fold.
     """
-    keys = [expr.alias("value")] + ([F.col(classes).alias("class")] if classes is not None else [])
+    keys = [expr.alias("value")]
+    if classes is not None:
+        keys.append(F.col(classes).alias("class"))
+    if ends is not None:
+        keys.append(ends.alias("end"))
     rows = dataset.groupBy(*keys).count().collect()
     nulls = sum(r["count"] for r in rows if r["value"] is None)
     if nulls:
@@ -38,12 +51,23 @@ def summarize(
         )
     counts: dict[Any, int] = {}
     per_class: dict[Any, ClassCounts] = {}
+    per_end: dict[Any, EndCounts] = {}
     for r in rows:
-        counts[r["value"]] = counts.get(r["value"], 0) + r["count"]
+        value, number = r["value"], r["count"]
+        label = r["class"] if classes is not None else None
+        counts[value] = counts.get(value, 0) + number
         if classes is not None:
-            per_class.setdefault(r["value"], {})[r["class"]] = r["count"]
+            by_class = per_class.setdefault(value, {})
+            by_class[label] = by_class.get(label, 0) + number
+        if ends is not None:
+            per_end.setdefault(value, {})[(r["end"], label)] = number
     values = sorted(counts)
-    return values, [counts[v] for v in values], [per_class[v] for v in values] if classes is not None else None
+    return (
+        values,
+        [counts[v] for v in values],
+        [per_class[v] for v in values] if classes is not None else None,
+        [per_end[v] for v in values] if ends is not None else None,
+    )
 
 
 def render_ranges(expr: Column, points: Sequence[Any], ranges: Sequence[Range], literal: Callable[[Any], Column]) -> Column:
@@ -120,5 +144,64 @@ def plan_infos(
             ]
         infos.append(
             FoldInfo(index, train_rows, validation_rows, *bounds, class_rows(fold.train), class_rows((fold.validation,)))
+        )
+    return infos
+
+
+def purged_infos(
+    folds: Sequence[Fold],
+    spans: Sequence[Sequence[Span]],
+    embargoed: Sequence[int],
+    points: Sequence[Any],
+    by_end: Sequence[EndCounts],
+    to_python: Callable[[Any], Any],
+    with_classes: bool,
+) -> list[FoldInfo]:
+    """Describe folds with purge and embargo from the summary alone: training rows are those of the
+    (embargoed) training ranges whose ``[time, labelEnd]`` overlaps no validation span of their fold.
+    ``embargoed`` holds the rows each fold's embargo removed."""
+    infos = []
+    for index, (fold, fold_spans, embargoed_rows) in enumerate(zip(folds, spans, embargoed)):
+        train_rows = purged = 0
+        train_classes: dict[Any, int] = {}
+        kept_points = []
+        for i in fold.train_indexes():
+            kept = 0
+            for (end, label), rows in by_end[i].items():
+                if fold_spans and is_purged(points[i], end, fold_spans):
+                    purged += rows
+                    continue
+                kept += rows
+                train_classes[label] = train_classes.get(label, 0) + rows
+            if kept:
+                kept_points.append(i)
+            train_rows += kept
+        validation_classes: dict[Any, int] = {}
+        for i in fold.validation_indexes():
+            for (_, label), rows in by_end[i].items():
+                validation_classes[label] = validation_classes.get(label, 0) + rows
+        validation_rows = sum(validation_classes.values())
+        if train_rows == 0 and (purged or embargoed_rows):
+            raise ValueError(
+                f"fold {index}: purge ({purged} rows whose labelEnd reaches the validation span) and embargo "
+                f"({embargoed_rows} rows) leave no training rows; shorten the label spans, lower embargo, or "
+                "plan fewer, longer folds"
+            )
+        check_fold(index, train_rows, validation_rows)
+        start, stop = fold.validation
+        infos.append(
+            FoldInfo(
+                index,
+                train_rows,
+                validation_rows,
+                to_python(points[kept_points[0]]),
+                to_python(points[kept_points[-1]]),
+                to_python(points[start]),
+                to_python(points[stop - 1]),
+                train_classes if with_classes else None,
+                validation_classes if with_classes else None,
+                purged,
+                embargoed_rows,
+            )
         )
     return infos

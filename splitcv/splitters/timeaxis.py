@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, NamedTuple, Optional, Union
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, WallClockCalendar, parse_duration
+from splitcv.durations import ZERO, Calendar, DateCalendar, Duration, TimestampCalendar, WallClockCalendar, parse_duration
 from splitcv.plan import CalendarScale, CountScale, Fold, Scale
-from splitcv.splitters.base import FoldSet, FoldSplitter, check_not_empty
-from splitcv.splitters.params import HasTimeCol
-from splitcv.splitters.render import ClassCounts, plan_infos, render_folds, summarize
+from splitcv.plan.purge import embargo_training, validation_spans
+from splitcv.splitters.base import FoldSet, FoldSplitter, check_not_empty, quote
+from splitcv.splitters.params import HasPurge, HasTimeCol
+from splitcv.splitters.render import (
+    ClassCounts,
+    EndCounts,
+    plan_infos,
+    purged_infos,
+    render_folds,
+    render_ranges,
+    summarize,
+)
 
 __all__ = ["TimeKind", "time_kind", "resolve_sizes", "TimeAxisSplitter"]
 
@@ -141,8 +150,26 @@ def resolve_sizes(kind: TimeKind, sizes: dict[str, Union[int, str, None]]) -> tu
     return resolved, True
 
 
-class TimeAxisSplitter(FoldSplitter, HasTimeCol):
-    """A splitter that plans on the distinct values of ``timeCol`` (one summary job)."""
+class AxisPlan(NamedTuple):
+    """A time splitter's plan of one dataset, from its one summary job."""
+
+    kind: TimeKind
+    points: list[int]
+    counts: list[int]
+    folds: list[Fold]
+    per_class: Optional[list[ClassCounts]]
+    by_end: Optional[list[EndCounts]]
+    scale: Scale
+    sizes: dict[str, Any]
+
+
+class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
+    """A splitter that plans on the distinct values of ``timeCol`` (one summary job), with optional
+    purge (``labelEndCol``) and ``embargo`` around every validation block (:mod:`splitcv.plan.purge`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._setDefault(embargo=0)
 
     @abstractmethod
     def _sizes(self) -> dict[str, Union[int, str, None]]:
@@ -152,6 +179,13 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol):
     def _plan(self, scale: Scale, sizes: dict[str, Any]) -> list[Fold]:
         """Plan folds on ``scale`` with resolved ``sizes``."""
 
+    def _all_sizes(self) -> dict[str, Union[int, str, None]]:
+        return {**self._sizes(), "embargo": self.getEmbargo()}
+
+    def _purges(self) -> bool:
+        embargo = self.getEmbargo()
+        return self.getLabelEndCol() is not None or not (embargo == 0 or (isinstance(embargo, str) and parse_duration(embargo, "embargo").is_zero))
+
     def _check_params(self) -> None:
         if not self.isDefined(self.timeCol) or self.getOrDefault(self.timeCol) is None:
             raise ValueError(
@@ -160,31 +194,90 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol):
             )
 
     def _check_schema(self, dataset: DataFrame) -> None:
-        resolve_sizes(time_kind(dataset, self.getTimeCol()), self._sizes())
+        kind = time_kind(dataset, self.getTimeCol())
+        resolve_sizes(kind, self._all_sizes())
+        label_end = self.getLabelEndCol()
+        if label_end is not None:
+            end_kind = time_kind(dataset, label_end, "labelEndCol")
+            if end_kind.name != kind.name:
+                raise TypeError(
+                    f"labelEndCol={label_end!r} has type {dataset.schema[label_end].dataType.simpleString()} but "
+                    f"timeCol={kind.column!r} has type {dataset.schema[kind.column].dataType.simpleString()}; "
+                    "a label's end is a time on the same axis: give both columns the same type"
+                )
 
     def plan(self, dataset: DataFrame) -> tuple[list[Any], list[int], list[Fold]]:
         """The plan behind the folds: the distinct time values (as Python values), their row counts,
-        and each fold's index ranges into them. One Spark job."""
+        and each fold's index ranges into them (before purge and embargo). One Spark job."""
         self.check(dataset)
-        kind, points, counts, folds, _ = self._plan_dataset(dataset)
-        return [kind.to_python(p) for p in points], counts, folds
+        plan = self._plan_dataset(dataset)
+        return [plan.kind.to_python(p) for p in plan.points], plan.counts, plan.folds
 
-    def _plan_dataset(
-        self, dataset: DataFrame, classes: Optional[str] = None
-    ) -> tuple[TimeKind, list[int], list[int], list[Fold], Optional[list[ClassCounts]]]:
+    def _plan_dataset(self, dataset: DataFrame, classes: Optional[str] = None) -> AxisPlan:
         kind = time_kind(dataset, self.getTimeCol())
-        sizes, calendar = resolve_sizes(kind, self._sizes())
-        points, counts, per_class = summarize(dataset, kind.as_points(F.col(kind.column)), "timeCol", kind.column, classes)
+        sizes, calendar = resolve_sizes(kind, self._all_sizes())
+        label_end = self.getLabelEndCol()
+        ends = kind.as_points(F.col(quote(label_end))) if label_end is not None else None
+        points, counts, per_class, by_end = summarize(
+            dataset, kind.as_points(F.col(kind.column)), "timeCol", kind.column, classes, ends
+        )
         check_not_empty(sum(counts), type(self).__name__)
+        if by_end is not None:
+            _check_label_ends(points, by_end, kind, label_end or "")
         scale: Scale = CalendarScale(points, kind.calendar) if calendar else CountScale(len(points))
-        return kind, points, counts, self._plan(scale, sizes), per_class
+        return AxisPlan(kind, points, counts, self._plan(scale, sizes), per_class, by_end, scale, sizes)
 
     def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
-        kind, points, counts, folds, per_class = self._plan_dataset(dataset, classes)
-        conditions = render_folds(F.col(kind.column), points, folds, kind.literal)
-        return FoldSet(conditions, plan_infos(folds, points, counts, kind.to_python, per_class))
+        plan = self._plan_dataset(dataset, classes)
+        kind, points = plan.kind, plan.points
+        time = F.col(kind.column)
+        if not self._purges():
+            conditions = render_folds(time, points, plan.folds, kind.literal)
+            return FoldSet(conditions, plan_infos(plan.folds, points, plan.counts, kind.to_python, plan.per_class))
+        by_end = plan.by_end
+        if by_end is None:  # embargo alone: every row's label ends at its own time
+            by_end = [
+                {(None, label): rows for label, rows in (plan.per_class[i] if plan.per_class else {None: c}).items()}
+                for i, c in enumerate(plan.counts)
+            ]
+        latest = [max((end for end, _ in ends if end is not None), default=p) for p, ends in zip(points, by_end)]
+        prefix = [0]
+        for c in plan.counts:
+            prefix.append(prefix[-1] + c)
+        folds, spans, embargoed, conditions = [], [], [], []
+        for fold in plan.folds:
+            train, _ = embargo_training(plan.scale, fold.train, [fold.validation], plan.sizes["embargo"])
+            before = sum(prefix[b] - prefix[a] for a, b in fold.train)
+            embargoed.append(before - sum(prefix[b] - prefix[a] for a, b in train))
+            fold_spans = validation_spans(points, latest, [fold.validation]) if plan.by_end is not None else []
+            kept = Fold(train, fold.validation)
+            folds.append(kept)
+            spans.append(fold_spans)
+            training = render_ranges(time, points, train, kind.literal) if train else F.lit(False)
+            for start, end in fold_spans:
+                overlaps = (kind.as_points(time) <= F.lit(end)) & (kind.as_points(F.col(quote(self.getLabelEndCol() or ""))) >= F.lit(start))
+                training = training & ~overlaps
+            conditions.append((training, render_ranges(time, points, (fold.validation,), kind.literal)))
+        infos = purged_infos(folds, spans, embargoed, points, by_end, kind.to_python, plan.per_class is not None)
+        return FoldSet(conditions, infos)
 
     def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
         return self._fold_set(dataset).conditions
 
 
+def _check_label_ends(points: list[int], by_end: list[EndCounts], kind: TimeKind, column: str) -> None:
+    """Every row has a label end, and none ends before its row's time: both are errors naming the column."""
+    nulls = sum(rows for ends in by_end for (end, _), rows in ends.items() if end is None)
+    if nulls:
+        raise ValueError(
+            f"labelEndCol={column!r} has {nulls} null values; every row needs the last time its label depends "
+            f"on (its own time when the label is known at once). Fill them, e.g. "
+            f"F.coalesce(F.col({column!r}), F.col({kind.column!r}))"
+        )
+    early = [(p, end, rows) for p, ends in zip(points, by_end) for (end, _), rows in ends.items() if end < p]
+    if early:
+        p, end, _ = early[0]
+        raise ValueError(
+            f"labelEndCol={column!r} is before timeCol={kind.column!r} in {sum(r for _, _, r in early)} rows, e.g. "
+            f"labelEnd {kind.to_python(end)} for time {kind.to_python(p)}; a label cannot end before its row's time"
+        )

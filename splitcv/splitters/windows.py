@@ -57,9 +57,9 @@ class _WindowSplitter(TimeAxisSplitter, HasWindowParams, HasOptionalNumFolds):
             return super().getNumFolds()
         self.check(dataset)
         kind = time_kind(dataset, self.getTimeCol())
-        sizes, calendar = resolve_sizes(kind, self._sizes())
+        sizes, calendar = resolve_sizes(kind, self._all_sizes())
         if calendar:
-            return len(self._plan_dataset(dataset)[3])
+            return len(self._plan_dataset(dataset).folds)
         n = dataset.select(self.getTimeCol()).distinct().count()
         return count_window_folds(
             n,
@@ -103,6 +103,8 @@ class ExpandingWindowSplitter(_WindowSplitter):
         initialWindow: Optional[Size] = None,
         numFolds: Optional[int] = None,
         keepPartialWindow: bool = False,
+        labelEndCol: Optional[str] = None,
+        embargo: Size = 0,
     ) -> None:
         super().__init__()
         self._setDefault(horizon=1, gap=0, keepPartialWindow=False)
@@ -119,6 +121,8 @@ class ExpandingWindowSplitter(_WindowSplitter):
         initialWindow: Optional[Size] = None,
         numFolds: Optional[int] = None,
         keepPartialWindow: bool = False,
+        labelEndCol: Optional[str] = None,
+        embargo: Size = 0,
     ) -> "ExpandingWindowSplitter":
         return self._set(**self._input_kwargs)
 
@@ -146,6 +150,8 @@ class SlidingWindowSplitter(_WindowSplitter, HasWindowSize):
         initialWindow: Optional[Size] = None,
         numFolds: Optional[int] = None,
         keepPartialWindow: bool = False,
+        labelEndCol: Optional[str] = None,
+        embargo: Size = 0,
     ) -> None:
         super().__init__()
         self._setDefault(horizon=1, gap=0, keepPartialWindow=False)
@@ -163,6 +169,8 @@ class SlidingWindowSplitter(_WindowSplitter, HasWindowSize):
         initialWindow: Optional[Size] = None,
         numFolds: Optional[int] = None,
         keepPartialWindow: bool = False,
+        labelEndCol: Optional[str] = None,
+        embargo: Size = 0,
     ) -> "SlidingWindowSplitter":
         return self._set(**self._input_kwargs)
 

@@ -1,0 +1,84 @@
+"""Purge and embargo on pure plans, against a brute-force reading of the book's definitions.
+
+Rows are ``(time index, label end index)`` on a counted axis. For every fold of a blocked plan the
+reference walks the rows one by one: a row trains iff the plan trains on its time, it is not within
+``embargo`` time points after the validation block, and its ``[time, labelEnd]`` does not overlap
+``[first validation time, latest validation label end]``.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from splitcv.plan import CountScale, plan_blocked
+from splitcv.plan.purge import embargo_training, is_purged, validation_spans
+
+bounded = settings(deadline=None, max_examples=300)
+
+
+@st.composite
+def labelled_rows(draw):
+    n = draw(st.integers(4, 30))
+    rows = []
+    for t in range(n):  # every time point has 1-3 rows, each label ending 0..5 points later (capped)
+        for _ in range(draw(st.integers(1, 3))):
+            rows.append((t, min(n - 1, t + draw(st.integers(0, 5)))))
+    return n, rows
+
+
+def reference(rows, fold, embargo):
+    """The training rows of one fold, by the definitions, row by row."""
+    validation = [r for r in rows if fold.validation[0] <= r[0] < fold.validation[1]]
+    first, last_end = min(t for t, _ in validation), max(e for _, e in validation)
+    last_validation = fold.validation[1] - 1
+    planned = set(fold.train_indexes())
+    kept = []
+    for t, e in rows:
+        if t not in planned:
+            continue
+        if last_validation < t <= last_validation + embargo:
+            continue  # embargo: too soon after the validation block
+        if not (e < first or t > last_end):
+            continue  # purge: [t, e] overlaps the validation span
+        kept.append((t, e))
+    return kept
+
+
+@bounded
+@given(data=labelled_rows(), k=st.integers(2, 5), gap=st.integers(0, 2), embargo=st.integers(0, 3))
+def test_purge_and_embargo_keep_exactly_the_rows_the_definitions_keep(data, k, gap, embargo):
+    n, rows = data
+    scale = CountScale(n)
+    try:
+        folds = plan_blocked(scale, k, gap)
+    except ValueError:
+        return  # the plan itself refuses (gap too wide): nothing to purge
+    latest = [max(e for t, e in rows if t == p) for p in range(n)]
+    for fold in folds:
+        train, removed = embargo_training(scale, fold.train, [fold.validation], embargo)
+        spans = validation_spans(list(range(n)), latest, [fold.validation])
+        inside = {i for a, b in train for i in range(a, b)}
+        ours = [(t, e) for t, e in rows if t in inside and not is_purged(t, e, spans)]
+        assert ours == reference(rows, fold, embargo)
+        assert removed == len(set(fold.train_indexes()) - inside)
+
+
+@given(start=st.integers(0, 10), end=st.integers(0, 10), t=st.integers(0, 12), length=st.integers(0, 4))
+def test_purge_is_interval_overlap(start, end, t, length):
+    if end < start:
+        start, end = end, start
+    e = t + length
+    overlaps = bool(set(range(t, e + 1)) & set(range(start, end + 1)))
+    assert is_purged(t, e, [(start, end)]) == overlaps
+    assert not is_purged(t, e, []), "no span, no purge"
+
+
+def test_embargo_only_cuts_after_each_validation_segment():
+    scale = CountScale(12)
+    train, removed = embargo_training(scale, [(0, 3), (6, 12)], [(3, 6)], 2)
+    assert (train, removed) == (((0, 3), (8, 12)), 2)
+    # a segment that ends with the data has nothing after it
+    assert embargo_training(scale, [(0, 9)], [(9, 12)], 5) == (((0, 9),), 0)
+    # two segments (as combinatorial CV has), each embargoed
+    assert embargo_training(scale, [(0, 2), (4, 8), (10, 12)], [(2, 4), (8, 10)], 1) == (((0, 2), (5, 8), (11, 12)), 2)
