@@ -30,11 +30,12 @@ def expected_training(plain_folds, rows_by_id, embargo_points, index):
     for train, validation in plain_folds:
         times = [rows_by_id[r][0] for r in validation]
         first, span_end = min(times), max(rows_by_id[r][1] for r in validation)
-        last = max(times)
+        # the embargo counts time points after the span's end (the last time point not after it)
+        end_index = max(i for t, i in index.items() if t <= span_end)
         kept = []
         for r in train:
             t, e = rows_by_id[r]
-            if t > last and index[t] - index[last] <= embargo_points:
+            if t > span_end and index[t] - end_index <= embargo_points:
                 continue  # embargoed
             if t <= span_end and e >= first:
                 continue  # purged
@@ -115,15 +116,14 @@ def test_quarterly_macro_data_is_purged_and_embargoed_on_the_calendar(spark, mac
     folds = collect_folds(splitter.split(macro))
     for number, (info, (train, validation)) in enumerate(zip(infos, folds)):
         first = min(r[0] for r in validation)
-        last = max(r[0] for r in validation)
         span_end = max(r[2] for r in validation)
         for quarter, _, end in train:
             assert end < first or quarter > span_end, f"fold {number}: {quarter} overlaps the validation span"
-            assert not last < quarter <= last + dt.timedelta(days=92), f"fold {number}: {quarter} is embargoed"
+            assert not span_end < quarter <= span_end + dt.timedelta(days=92), f"fold {number}: {quarter} is embargoed"
         # two quarters before each block are purged (their labels reach into it); after it, the two
-        # quarters up to the last validation label's end: the first embargoed, the second purged
+        # quarters up to the last validation label's end are purged and the next one is embargoed
         before = 2 if number > 0 else 0
-        after = 2 if number < 3 else 0
+        after = 3 if number < 3 else 0
         if number < 3:
             assert info.embargoed_rows == 1
         assert info.purged_rows + info.embargoed_rows == before + after, (number, info)

@@ -3,20 +3,24 @@
 A row whose label depends on the future has an interval ``[time, labelEnd]``. A validation
 segment (a contiguous run of validation time points) spans from its first time point to the latest
 ``labelEnd`` of its rows. **Purge:** a training row whose interval overlaps a validation span is
-dropped. **Embargo:** training time points after a validation segment that do not clear
-``embargo`` after its last time point (by :func:`~splitcv.plan.axis.clears_gap`, the rule ``gap``
-uses) are dropped too. Nothing else is dropped.
+dropped. **Embargo:** training time points after a validation span that do not clear ``embargo``
+after its end (by :func:`~splitcv.plan.axis.clears_gap`, the rule ``gap`` uses) are dropped too.
+The embargo counts from the end of the span, as the book's code does (its embargo follows the
+latest label end of the test set, and skfolio's ``CombinatorialPurgedCV`` drops ``purged_size +
+embargo_size`` observations after a test group); without label ends a span ends at its last
+validation time. Nothing else is dropped.
 
-Positions are the axis positions of :mod:`splitcv.plan.axis` (time points as integers); label ends
-are positions on the same axis. Pure functions, tested without Spark.
+Times and label ends are time values as integers (days, microseconds or the integers of the time
+column); an axis :class:`~splitcv.plan.axis.Scale` moves them. Pure functions, tested without Spark.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Sequence, Union
 
 from splitcv.durations import Duration
-from splitcv.plan.axis import Scale, first_clear_after
+from splitcv.plan.axis import CountScale, Scale, first_clear_after
 from splitcv.plan.folds import Range
 
 __all__ = ["Span", "validation_spans", "is_purged", "embargo_training"]
@@ -45,19 +49,28 @@ def is_purged(time: int, label_end: int, spans: Sequence[Span]) -> bool:
 
 
 def embargo_training(
-    scale: Scale, train: Sequence[Range], segments: Sequence[Range], embargo: Union[int, Duration]
+    scale: Scale,
+    points: Sequence[int],
+    train: Sequence[Range],
+    span_ends: Sequence[int],
+    embargo: Union[int, Duration],
 ) -> tuple[tuple[Range, ...], int]:
-    """Training ranges less the embargoed time points after each validation segment, and how many
-    time points that removed.
+    """Training ranges less the embargoed time points after each validation span, and how many time
+    points that removed. ``points`` are the axis's sorted time values, ``span_ends`` the end of each
+    span (a time value); a counted ``embargo`` counts time points of the axis after that end.
 
     >>> from splitcv.plan import CountScale
-    >>> embargo_training(CountScale(10), [(0, 2), (5, 10)], [(2, 5)], 2)
+    >>> embargo_training(CountScale(10), range(10), [(0, 2), (5, 10)], [4], 2)
     (((0, 2), (7, 10)), 2)
     """
     removed: list[Range] = []
-    for _, stop in segments:
-        if stop < scale.n:
-            removed.append((stop, first_clear_after(scale, scale.position(stop - 1), embargo)))
+    for end in span_ends:
+        first_after = bisect_right(points, end)
+        if first_after >= scale.n:
+            continue
+        # A counted scale's positions are indexes: the span ends at the last time point not after it.
+        position = first_after - 1 if isinstance(scale, CountScale) else end
+        removed.append((first_after, max(first_after, first_clear_after(scale, position, embargo))))
     kept: list[Range] = []
     for start, stop in train:
         pieces = [(start, stop)]

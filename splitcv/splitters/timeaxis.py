@@ -246,10 +246,12 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
             prefix.append(prefix[-1] + c)
         folds, spans, embargoed, conditions = [], [], [], []
         for fold in plan.folds:
-            train, _ = embargo_training(plan.scale, fold.train, [fold.validation], plan.sizes["embargo"])
+            fold_spans = validation_spans(points, latest, [fold.validation])
+            train, _ = embargo_training(plan.scale, points, fold.train, [end for _, end in fold_spans], plan.sizes["embargo"])
             before = sum(prefix[b] - prefix[a] for a, b in fold.train)
             embargoed.append(before - sum(prefix[b] - prefix[a] for a, b in train))
-            fold_spans = validation_spans(points, latest, [fold.validation]) if plan.by_end is not None else []
+            if plan.by_end is None:
+                fold_spans = []  # no label ends: nothing to purge
             kept = Fold(train, fold.validation)
             folds.append(kept)
             spans.append(fold_spans)

@@ -2,8 +2,8 @@
 
 Rows are ``(time index, label end index)`` on a counted axis. For every fold of a blocked plan the
 reference walks the rows one by one: a row trains iff the plan trains on its time, it is not within
-``embargo`` time points after the validation block, and its ``[time, labelEnd]`` does not overlap
-``[first validation time, latest validation label end]``.
+``embargo`` time points after the validation span (which ends at the latest label end of the
+validation rows), and its ``[time, labelEnd]`` does not overlap that span.
 """
 
 from __future__ import annotations
@@ -31,14 +31,13 @@ def reference(rows, fold, embargo):
     """The training rows of one fold, by the definitions, row by row."""
     validation = [r for r in rows if fold.validation[0] <= r[0] < fold.validation[1]]
     first, last_end = min(t for t, _ in validation), max(e for _, e in validation)
-    last_validation = fold.validation[1] - 1
     planned = set(fold.train_indexes())
     kept = []
     for t, e in rows:
         if t not in planned:
             continue
-        if last_validation < t <= last_validation + embargo:
-            continue  # embargo: too soon after the validation block
+        if last_end < t <= last_end + embargo:
+            continue  # embargo: too soon after the validation span
         if not (e < first or t > last_end):
             continue  # purge: [t, e] overlaps the validation span
         kept.append((t, e))
@@ -56,8 +55,8 @@ def test_purge_and_embargo_keep_exactly_the_rows_the_definitions_keep(data, k, g
         return  # the plan itself refuses (gap too wide): nothing to purge
     latest = [max(e for t, e in rows if t == p) for p in range(n)]
     for fold in folds:
-        train, removed = embargo_training(scale, fold.train, [fold.validation], embargo)
         spans = validation_spans(list(range(n)), latest, [fold.validation])
+        train, removed = embargo_training(scale, range(n), fold.train, [end for _, end in spans], embargo)
         inside = {i for a, b in train for i in range(a, b)}
         ours = [(t, e) for t, e in rows if t in inside and not is_purged(t, e, spans)]
         assert ours == reference(rows, fold, embargo)
@@ -74,11 +73,13 @@ def test_purge_is_interval_overlap(start, end, t, length):
     assert not is_purged(t, e, []), "no span, no purge"
 
 
-def test_embargo_only_cuts_after_each_validation_segment():
+def test_embargo_only_cuts_after_each_validation_span():
     scale = CountScale(12)
-    train, removed = embargo_training(scale, [(0, 3), (6, 12)], [(3, 6)], 2)
+    train, removed = embargo_training(scale, range(12), [(0, 3), (6, 12)], [5], 2)
     assert (train, removed) == (((0, 3), (8, 12)), 2)
-    # a segment that ends with the data has nothing after it
-    assert embargo_training(scale, [(0, 9)], [(9, 12)], 5) == (((0, 9),), 0)
-    # two segments (as combinatorial CV has), each embargoed
-    assert embargo_training(scale, [(0, 2), (4, 8), (10, 12)], [(2, 4), (8, 10)], 1) == (((0, 2), (5, 8), (11, 12)), 2)
+    # a span that ends with the data has nothing after it
+    assert embargo_training(scale, range(12), [(0, 9)], [11], 5) == (((0, 9),), 0)
+    # two spans (as combinatorial CV has), each embargoed
+    assert embargo_training(scale, range(12), [(0, 2), (4, 8), (10, 12)], [3, 9], 1) == (((0, 2), (5, 8), (11, 12)), 2)
+    # time values between the axis's points: the span ends at the last point not after its end
+    assert embargo_training(CountScale(4), [0, 10, 20, 30], [(0, 1), (2, 4)], [15], 1) == (((0, 1), (3, 4)), 1)
