@@ -2,6 +2,7 @@
 
 from splitcv.splitters import (
     BlockedKFoldSplitter,
+    CombinatorialPurgedSplitter,
     ExpandingWindowSplitter,
     FoldInfo,
     FoldSplitter,
@@ -27,6 +28,7 @@ __all__ = [
     "ExpandingWindowSplitter",
     "SlidingWindowSplitter",
     "BlockedKFoldSplitter",
+    "CombinatorialPurgedSplitter",
     "TooManyFoldsWarning",
     "SmallClassWarning",
 ]

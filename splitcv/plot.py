@@ -84,7 +84,7 @@ def _runs_of(row) -> list[tuple[int, int, int]]:
 
 def _plan_runs(fold, n: int) -> list[tuple[int, int, int]]:
     """A planned fold's runs over ``n`` time points, straight from its index ranges."""
-    marked = sorted([(a, b, TRAIN) for a, b in fold.train if a < b] + [(*fold.validation, VALIDATION)])
+    marked = sorted([(a, b, TRAIN) for a, b in fold.train if a < b] + [(a, b, VALIDATION) for a, b in fold.segments])
     runs, at = [], 0
     for start, stop, code in marked:
         if at < start:

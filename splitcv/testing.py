@@ -305,16 +305,27 @@ def audit_splitter(
     if label_end is not None:
         for i in range(k):
             col = ends_at + 2 * i
-            validation_times = [t for t, c in ordered if c[3 * i + 1]]
-            span_ends = [c[col + 1] for _, c in ordered if c[col + 1] is not None]
-            if not validation_times or not span_ends:
-                continue
-            first, last = validation_times[0], max(span_ends)
-            # the purge rule: a training row's [time, labelEnd] may not overlap [first, last]
-            bad = [(t, c[col]) for t, c in ordered if c[3 * i] and t <= last and c[col] is not None and c[col] >= first]
+            # Each run of consecutive validation times spans from its first time to its latest label end.
+            spans: list[list[Any]] = []
+            previous_validated = False
+            for t, c in ordered:
+                validated = bool(c[3 * i + 1])
+                if validated and not previous_validated:
+                    spans.append([t, t])
+                if validated and c[col + 1] is not None:
+                    spans[-1][1] = max(spans[-1][1], c[col + 1])
+                previous_validated = validated
+            # the purge rule: a training row's [time, labelEnd] may not overlap a span
+            bad = [
+                (t, c[col], first, last)
+                for t, c in ordered
+                if c[3 * i] and c[col] is not None
+                for first, last in spans
+                if t <= last and c[col] >= first
+            ]
             if bad:
-                t, latest = bad[0]
-                more = f" (and {len(bad) - 1} more training times)" if len(bad) > 1 else ""
+                t, latest, first, last = bad[0]
+                more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
                 violations.append(
                     f"fold {i}: training rows at time {show(t)} have labels ending at {show(latest)}, inside the "
                     f"validation span {show(first)}..{show(last)}{more}"

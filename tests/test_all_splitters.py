@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 
 from splitcv import (
     BlockedKFoldSplitter,
+    CombinatorialPurgedSplitter,
     ExpandingWindowSplitter,
     FoldSplitter,
     GroupKFoldSplitter,
@@ -94,6 +95,8 @@ CASES = [
     Case("blocked-int", lambda k: BlockedKFoldSplitter(timeCol="t", numFolds=k, gap=1)),
     Case("blocked-date", lambda k: BlockedKFoldSplitter(timeCol="d", numFolds=k, gap="3 days")),
     Case("blocked-timestamp", lambda k: BlockedKFoldSplitter(timeCol="ts", numFolds=k)),
+    Case("blocked-purged", lambda k: BlockedKFoldSplitter(timeCol="t", numFolds=k, labelEndCol="t_end", embargo=1)),
+    Case("combinatorial", lambda k: CombinatorialPurgedSplitter(timeCol="d", numGroups=k, numTestGroups=1, embargo="2 days")),
     Case("custom", lambda k: EveryKthDay(numFolds=k)),
 ]
 
@@ -103,7 +106,8 @@ def panel(spark) -> DataFrame:
     """Three series on one irregular time axis (every fifth step skipped); series 'c' starts late.
 
     ``t`` counts steps, ``d`` is a DATE ``t`` days after 2021-01-01, ``ts`` a TIMESTAMP and ``ntz`` a
-    TIMESTAMP_NTZ ``t`` hours after it; ``f5``/``f50`` are fold columns for k-fold with user folds.
+    TIMESTAMP_NTZ ``t`` hours after it; ``f5``/``f50`` are fold columns for k-fold with user folds;
+    ``t_end`` is a label end 0-2 steps after ``t``, for purging.
     """
     steps = [i + i // 4 for i in range(POINTS)]
     rows = []
@@ -112,9 +116,9 @@ def panel(spark) -> DataFrame:
             row = len(rows)
             rows.append(
                 (series, step, START_DATE + dt.timedelta(days=step), START_TS + dt.timedelta(hours=step),
-                 START_NTZ + dt.timedelta(hours=step), float(step % 7), row % 5, row % 50, row)
+                 START_NTZ + dt.timedelta(hours=step), float(step % 7), row % 5, row % 50, row, step + row % 3)
             )
-    schema = "series string, t int, d date, ts timestamp, ntz timestamp_ntz, y double, f5 int, f50 int, row int"
+    schema = "series string, t int, d date, ts timestamp, ntz timestamp_ntz, y double, f5 int, f50 int, row int, t_end int"
     frame = spark.createDataFrame(rows, schema).cache()
     frame.count()  # cached now, not inside the first test (which must leave the session's caches as found)
     yield frame

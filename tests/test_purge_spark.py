@@ -16,7 +16,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
-from splitcv import BlockedKFoldSplitter, ExpandingWindowSplitter, SlidingWindowSplitter, format_folds
+from pyspark.ml.evaluation import RegressionEvaluator
+from pyspark.ml.feature import VectorAssembler
+from pyspark.ml.regression import LinearRegression
+
+from splitcv import (
+    BlockedKFoldSplitter,
+    CombinatorialPurgedSplitter,
+    ExpandingWindowSplitter,
+    ParallelCrossValidator,
+    SlidingWindowSplitter,
+    format_folds,
+)
+from splitcv.plan.combinatorial import plan_combinatorial
 from splitcv.testing import audit_splitter
 from test_splitter_errors import no_spark_job
 from test_splitters_spark import collect_folds
@@ -92,7 +104,7 @@ def test_the_auditor_catches_a_fold_that_was_not_purged(spark):
     report = audit_splitter(BlockedKFoldSplitter(timeCol="t", numFolds=3), df, label_end="e")
     assert not report.ok
     assert report.violations[0] == (
-        "fold 0: training rows at time 10 have labels ending at 13, inside the validation span 0..12 (and 2 more training times)"
+        "fold 0: training rows at time 10 have labels ending at 13, inside the validation span 0..12 (and 2 more)"
     )
     assert audit_splitter(BlockedKFoldSplitter(timeCol="t", numFolds=3, labelEndCol="e"), df).ok
 
@@ -151,3 +163,29 @@ def test_purge_errors(spark):
     long_labels = spark.createDataFrame([(t, 100) for t in range(8)], "t int, e int")
     with pytest.raises(ValueError, match=r"fold 0: purge \(4 rows whose labelEnd reaches the validation span\) and embargo \(0 rows\) leave no training rows"):
         BlockedKFoldSplitter(timeCol="t", numFolds=2, labelEndCol="e").split(long_labels)
+
+
+def test_combinatorial_folds_on_macro_data_follow_the_plan_and_fit(spark, macro):
+    splitter = CombinatorialPurgedSplitter(timeCol="quarter", numGroups=6, numTestGroups=2, labelEndCol="label_end", embargo="3 months")
+    assert splitter.getNumFolds() == 15 and len(splitter.backtest_paths()) == 5
+    quarters = sorted(r.quarter for r in macro.select("quarter").collect())
+    folds = collect_folds(splitter.split(macro))
+    for plan, (train, validation) in zip(plan_combinatorial(len(quarters), 6, 2), folds):
+        assert sorted(r[0] for r in validation) == [quarters[i] for i in plan.validation_indexes()]
+        planned = {quarters[i] for i in plan.train_indexes()}
+        assert {r[0] for r in train} <= planned
+        # what is left out is exactly what touches a validation span or its 3-month embargo
+        for segment in plan.segments:
+            first, last = quarters[segment[0]], quarters[segment[1] - 1]
+            span_end = max(r[2] for r in validation if first <= r[0] <= last)
+            for quarter, _, end in train:
+                assert end < first or quarter > span_end + dt.timedelta(days=92)
+    assert audit_splitter(splitter, macro).ok
+    lagged = macro.withColumn("t", F.datediff("quarter", F.lit(dt.date(1959, 1, 1))).cast("double"))
+    data = VectorAssembler(inputCols=["t"], outputCol="features").transform(lagged).withColumnRenamed("realgdp", "label")
+    lr = LinearRegression(maxIter=5)
+    model = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 10.0}], evaluator=RegressionEvaluator(),
+        splitter=splitter, refit=False, parallelism=4,
+    ).fit(data)
+    assert len(model.foldMetrics) == 15 and all(info.purged_rows > 0 for info in model.folds)

@@ -18,8 +18,11 @@ import pytest
 
 from splitcv import (
     BlockedKFoldSplitter,
+    CombinatorialPurgedSplitter,
     ExpandingWindowSplitter,
+    GroupKFoldSplitter,
     KFoldSplitter,
+    StratifiedKFoldSplitter,
     ParallelCrossValidator,
     SlidingWindowSplitter,
 )
@@ -156,13 +159,19 @@ def test_bad_sizes_fail_when_set(make, error, patterns):
 
 
 # One rule for every count and size Param: whole numbers only, never a float (not even 7.0) or a bool.
-WHOLE_NUMBER_PARAMS = {"numFolds", "seed", "horizon", "step", "gap", "initialWindow", "windowSize", "parallelism"}
+WHOLE_NUMBER_PARAMS = {
+    "numFolds", "seed", "horizon", "step", "gap", "initialWindow", "windowSize", "parallelism", "embargo",
+    "numGroups", "numTestGroups",
+}
 OTHER_PARAMS = {
-    "timeCol", "foldCol", "keepPartialWindow",
+    "timeCol", "foldCol", "keepPartialWindow", "labelEndCol", "labelCol", "groupCol",
     "estimator", "estimatorParamMaps", "evaluator", "splitter", "collectSubModels", "refit", "singleClassFolds",
     "sharePipelinePrefix", "racing", "racingConfidence", "memoryBudget", "scoreInOnePass",
 }
-PARAM_OWNERS = [KFoldSplitter, ExpandingWindowSplitter, SlidingWindowSplitter, BlockedKFoldSplitter, ParallelCrossValidator]
+PARAM_OWNERS = [
+    KFoldSplitter, StratifiedKFoldSplitter, GroupKFoldSplitter, ExpandingWindowSplitter, SlidingWindowSplitter,
+    BlockedKFoldSplitter, CombinatorialPurgedSplitter, ParallelCrossValidator,
+]
 WHOLE_NUMBER_CASES = [
     (cls, p.name) for cls in PARAM_OWNERS for p in sorted(cls().params, key=lambda p: p.name) if p.name in WHOLE_NUMBER_PARAMS
 ]
@@ -190,7 +199,7 @@ def test_whole_floats_and_bools_are_refused_by_every_count_and_size(cls, name):
         instance = cls()
         with pytest.raises(TypeError, match=rf"write .*{name}="):  # the Param itself refuses it, set() too
             instance.set(instance.getParam(name), wrong)
-    if name in {"horizon", "step", "gap", "initialWindow", "windowSize"}:
+    if name in {"horizon", "step", "gap", "initialWindow", "windowSize", "embargo"}:
         assert cls(**{name: "2 weeks"}).getOrDefault(name) == "2 weeks"  # durations still work
 
 

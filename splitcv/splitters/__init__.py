@@ -2,6 +2,7 @@
 
 from splitcv.splitters.base import FoldInfo, FoldSplitter, format_folds
 from splitcv.splitters.blocked import BlockedKFoldSplitter
+from splitcv.splitters.combinatorial import CombinatorialPurgedSplitter
 from splitcv.splitters.group import GroupKFoldSplitter
 from splitcv.splitters.kfold import KFoldSplitter
 from splitcv.splitters.stratified import SmallClassWarning, StratifiedKFoldSplitter
@@ -18,4 +19,5 @@ __all__ = [
     "ExpandingWindowSplitter",
     "SlidingWindowSplitter",
     "BlockedKFoldSplitter",
+    "CombinatorialPurgedSplitter",
 ]

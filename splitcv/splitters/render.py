@@ -94,7 +94,7 @@ def render_folds(
     expr: Column, points: Sequence[Any], folds: Sequence[Fold], literal: Callable[[Any], Column]
 ) -> list[tuple[Column, Column]]:
     return [
-        (render_ranges(expr, points, fold.train, literal), render_ranges(expr, points, (fold.validation,), literal))
+        (render_ranges(expr, points, fold.train, literal), render_ranges(expr, points, fold.segments, literal))
         for fold in folds
     ]
 
@@ -132,18 +132,18 @@ def plan_infos(
 
     infos = []
     for index, fold in enumerate(folds):
-        train_rows, validation_rows = rows(fold.train), rows((fold.validation,))
+        train_rows, validation_rows = rows(fold.train), rows(fold.segments)
         check_fold(index, train_rows, validation_rows)
         bounds: list[Any] = [None] * 4
         if to_python is not None:
             bounds = [
                 to_python(points[fold.train[0][0]]),
                 to_python(points[fold.train[-1][1] - 1]),
-                to_python(points[fold.validation[0]]),
-                to_python(points[fold.validation[1] - 1]),
+                to_python(points[fold.segments[0][0]]),
+                to_python(points[fold.segments[-1][1] - 1]),
             ]
         infos.append(
-            FoldInfo(index, train_rows, validation_rows, *bounds, class_rows(fold.train), class_rows((fold.validation,)))
+            FoldInfo(index, train_rows, validation_rows, *bounds, class_rows(fold.train), class_rows(fold.segments))
         )
     return infos
 
@@ -188,7 +188,7 @@ def purged_infos(
                 "plan fewer, longer folds"
             )
         check_fold(index, train_rows, validation_rows)
-        start, stop = fold.validation
+        start, stop = fold.segments[0][0], fold.segments[-1][1]
         infos.append(
             FoldInfo(
                 index,

@@ -246,20 +246,20 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
             prefix.append(prefix[-1] + c)
         folds, spans, embargoed, conditions = [], [], [], []
         for fold in plan.folds:
-            fold_spans = validation_spans(points, latest, [fold.validation])
+            fold_spans = validation_spans(points, latest, fold.segments)
             train, _ = embargo_training(plan.scale, points, fold.train, [end for _, end in fold_spans], plan.sizes["embargo"])
             before = sum(prefix[b] - prefix[a] for a, b in fold.train)
             embargoed.append(before - sum(prefix[b] - prefix[a] for a, b in train))
             if plan.by_end is None:
                 fold_spans = []  # no label ends: nothing to purge
-            kept = Fold(train, fold.validation)
+            kept = Fold(train, fold.validation, fold.more_validation)
             folds.append(kept)
             spans.append(fold_spans)
             training = render_ranges(time, points, train, kind.literal) if train else F.lit(False)
             for start, end in fold_spans:
                 overlaps = (kind.as_points(time) <= F.lit(end)) & (kind.as_points(F.col(quote(self.getLabelEndCol() or ""))) >= F.lit(start))
                 training = training & ~overlaps
-            conditions.append((training, render_ranges(time, points, (fold.validation,), kind.literal)))
+            conditions.append((training, render_ranges(time, points, fold.segments, kind.literal)))
         infos = purged_infos(folds, spans, embargoed, points, by_end, kind.to_python, plan.per_class is not None)
         return FoldSet(conditions, infos)
 
