@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 from splitcv import (
     BlockedKFoldSplitter,
     ExpandingWindowSplitter,
+    CombinatorialPurgedSplitter,
     GroupKFoldSplitter,
     KFoldSplitter,
     SlidingWindowSplitter,
@@ -38,6 +39,10 @@ def _level(co2: DataFrame) -> DataFrame:
 
 def _year(co2: DataFrame) -> DataFrame:
     return co2.withColumn("year", F.year("week"))
+
+
+def _label_end(co2: DataFrame) -> DataFrame:
+    return co2.withColumn("label_end", F.date_add("week", 56))
 
 
 #: file name -> (splitter, title[, the columns its page adds]). Keep these in step with the code on each page.
@@ -62,6 +67,18 @@ FIGURES = {
         StratifiedKFoldSplitter(labelCol="level", numFolds=5, seed=42),
         "StratifiedKFoldSplitter(labelCol='level', numFolds=5): high weeks (> 360 ppm) shared evenly",
         _level,
+    ),
+    "combinatorial-purged.png": (
+        CombinatorialPurgedSplitter(
+            timeCol="week", numGroups=6, numTestGroups=2, labelEndCol="label_end", embargo="4 weeks"
+        ),
+        "CombinatorialPurgedSplitter(numGroups=6, numTestGroups=2, labels 8 weeks ahead, embargo='4 weeks')",
+        _label_end,
+    ),
+    "purged-blocked-kfold.png": (
+        BlockedKFoldSplitter(timeCol="week", numFolds=5, labelEndCol="label_end", embargo="1 year"),
+        "BlockedKFoldSplitter(numFolds=5, labels 8 weeks ahead, embargo='1 year')",
+        _label_end,
     ),
     "group-kfold.png": (
         GroupKFoldSplitter(groupCol="year", numFolds=5),

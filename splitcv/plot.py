@@ -31,7 +31,7 @@ COLORS = {
     BOTH: "#d62728",
 }
 LABELS = {
-    UNUSED: "not used (gap, or later data)",
+    UNUSED: "not used (gap, purge, embargo or later data)",
     TRAIN: "training",
     VALIDATION: "validation",
     MIXED: "rows of this time on both sides",
@@ -131,11 +131,13 @@ def fold_bands(splitter, dataset, *, timeCol: Optional[str] = None, max_rows: in
     """The picture's data for ``splitter`` on ``dataset``, in one Spark job (two for k-fold).
 
     Time splitters (anything with a ``plan(dataset)`` method) are described on their axis of
-    distinct time values. Other splitters are evaluated row by row on up to ``max_rows`` collected
+    distinct time values. Other splitters, and time splitters that purge or embargo (what they drop
+    depends on each row's label end), are evaluated row by row on up to ``max_rows`` collected
     rows, laid out along ``timeCol`` (default: the splitter's own time column, if it has one) or,
     without one, in the order Spark returns them.
     """
-    if hasattr(splitter, "plan"):
+    purges = getattr(splitter, "_purges", None)
+    if hasattr(splitter, "plan") and not (purges is not None and purges()):
         values, _counts, folds = splitter.plan(dataset)
         runs = [_plan_runs(fold, len(values)) for fold in folds]
         return FoldBands(runs, _edges(values), splitter.getTimeCol(), _is_calendar(values[0]))
