@@ -36,7 +36,7 @@ class SplitterGetters:
         name = type(splitter).__name__
         raise ValueError(
             f"{type(self).__name__}.getNumFolds(): {name} has no numFolds set, so its number of folds depends "
-            f"on the data: call getSplitter().getNumFolds(dataset)"
+            f"on the data: call getSplitter().countFolds(dataset)"
             + (", or set numFolds on the splitter" if splitter.hasParam("numFolds") else "")
         )
 

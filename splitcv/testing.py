@@ -59,7 +59,7 @@ from splitcv.plan import CalendarScale, CountScale, Scale, clears_gap
 from splitcv.splitters.base import FoldSplitter, quote
 from splitcv.splitters.timeaxis import resolve_sizes, time_kind
 
-__all__ = ["AuditReport", "audit_splitter", "assert_no_leakage"]
+__all__ = ["AuditReport", "audit_splitter", "assert_no_leakage", "check_splitter"]
 
 Gap = Union[int, str]
 
@@ -378,3 +378,75 @@ def assert_no_leakage(
     )
     if not report.ok:
         raise AssertionError(f"{report.violations[0]}\n{report}")
+
+
+def check_splitter(splitter: FoldSplitter, dataset: DataFrame, *, save_path: Optional[str] = None) -> list[str]:
+    """Run the contract every built-in splitter passes on ``splitter`` and ``dataset``; raise
+    ``AssertionError`` naming the first broken promise, or return the checks that passed.
+
+    * ``split`` makes non-empty folds with no row on both sides, whose DataFrames have exactly the
+      dataset's columns (no helper column leaks out);
+    * ``describe`` counts every fold exactly as the split DataFrames count (one union query);
+    * the same splitter on the same data makes the same folds again;
+    * ``countFolds(dataset)`` is the number of folds ``split`` makes, and ``getNumFolds()`` too when
+      the splitter's Params fix it;
+    * the leakage auditor finds nothing (:func:`assert_no_leakage`, with what the splitter declares);
+    * a save and load (to ``save_path``, default a temporary directory on the driver) keeps its Params.
+    """
+    import tempfile
+    from functools import reduce
+
+    name = type(splitter).__name__
+    folds = splitter.split(dataset)
+    checks = []
+    for index, (train, validation) in enumerate(folds):
+        for side, frame in (("training", train), ("validation", validation)):
+            if frame.columns != dataset.columns:
+                raise AssertionError(f"{name}: fold {index}'s {side} has columns {frame.columns}, not the dataset's {dataset.columns}")
+    checks.append("folds keep the dataset's columns")
+
+    def measured() -> dict[tuple[int, str], int]:
+        parts = [
+            frame.select(F.lit(i).alias("fold"), F.lit(side).alias("side"))
+            for i, (train, validation) in enumerate(splitter.split(dataset))
+            for side, frame in (("train", train), ("validation", validation))
+        ]
+        rows = reduce(DataFrame.unionAll, parts).groupBy("fold", "side").count().collect()
+        return {(r["fold"], r["side"]): r["count"] for r in rows}
+
+    counted = measured()
+    infos = splitter.describe(dataset)
+    if len(infos) != len(folds):
+        raise AssertionError(f"{name}: describe reports {len(infos)} folds, split makes {len(folds)}")
+    for info in infos:
+        pair = (counted.get((info.fold, "train"), 0), counted.get((info.fold, "validation"), 0))
+        if pair != (info.train_rows, info.validation_rows):
+            raise AssertionError(
+                f"{name}: fold {info.fold} has {pair[0]} training and {pair[1]} validation rows, but describe "
+                f"says {info.train_rows} and {info.validation_rows}"
+            )
+    checks.append("describe counts the folds exactly")
+    if measured() != counted:
+        raise AssertionError(f"{name}: splitting the same data again made other folds")
+    checks.append("the same folds again")
+    number = splitter.countFolds(dataset)
+    if number != len(folds):
+        raise AssertionError(f"{name}: countFolds(dataset) is {number}, split makes {len(folds)} folds")
+    try:
+        promised: Optional[int] = splitter.getNumFolds()
+    except ValueError:
+        promised = None
+    if promised is not None and promised != len(folds):
+        raise AssertionError(f"{name}: getNumFolds() is {promised}, split makes {len(folds)} folds")
+    checks.append("countFolds and getNumFolds agree with split")
+    assert_no_leakage(splitter, dataset)
+    checks.append("no leakage found by the auditor")
+    directory = save_path or tempfile.mkdtemp(prefix="splitcv-check-")
+    splitter.write().overwrite().save(directory)
+    loaded = type(splitter).load(directory)
+    ours = {p.name: v for p, v in splitter.extractParamMap().items()}
+    theirs = {p.name: v for p, v in loaded.extractParamMap().items()}
+    if ours != theirs:
+        raise AssertionError(f"{name}: saved with Params {ours}, loaded with {theirs}")
+    checks.append("save and load keep the Params")
+    return checks

@@ -33,7 +33,7 @@ def _caught(call):
 def test_planning_warns_once_with_the_count(co2, splitter):
     data, weeks = co2
     name = type(splitter).__name__
-    count, caught = _caught(lambda: splitter.getNumFolds(data))  # arithmetic, one summary job
+    count, caught = _caught(lambda: splitter.countFolds(data))  # the plan's length, one summary job
     assert count == weeks - 1 and len(caught) == 1
     message = str(caught[0].message)
     assert f"{name} makes {weeks - 1} folds" in message and "numFolds=" in message and "initialWindow=" in message
@@ -44,9 +44,9 @@ def test_planning_warns_once_with_the_count(co2, splitter):
 
 def test_quiet_with_numfolds_or_a_calendar_horizon(co2):
     data, _ = co2
-    _, caught = _caught(lambda: ExpandingWindowSplitter(timeCol="week", numFolds=5).getNumFolds(data))
+    _, caught = _caught(lambda: ExpandingWindowSplitter(timeCol="week", numFolds=5).countFolds(data))
     assert not caught
-    count, caught = _caught(lambda: ExpandingWindowSplitter(timeCol="week", horizon="1 year").getNumFolds(data))
+    count, caught = _caught(lambda: ExpandingWindowSplitter(timeCol="week", horizon="1 year").countFolds(data))
     assert count == 43 and not caught
 
 

@@ -118,7 +118,7 @@ def test_the_suggested_casts_work(spark):
     as_dates = frame.withColumn("year", F.make_date(F.col("year").cast("int"), F.lit(1), F.lit(1)))
     days = frame.withColumn("day", F.to_date(F.col("day"), "yyyy-MM-dd"))
     for data, column in ((years, "year"), (as_dates, "year"), (days, "day")):
-        assert ExpandingWindowSplitter(timeCol=column, numFolds=3).getNumFolds(data) == 3
+        assert ExpandingWindowSplitter(timeCol=column, numFolds=3).countFolds(data) == 3
 
 
 def test_null_times(spark, df):
@@ -275,7 +275,7 @@ def test_an_empty_dataset_is_named_as_such(df, splitter):
 def test_numfolds_too_many_without_running_the_planner(df):
     # getNumFolds counts folds arithmetically; it must fail the same way as split.
     with pytest.raises(ValueError, match=r"numFolds=20 asks for more folds than the data holds"):
-        ExpandingWindowSplitter(timeCol="t", numFolds=20).getNumFolds(df)
+        ExpandingWindowSplitter(timeCol="t", numFolds=20).countFolds(df)
 
 
 # -- fold columns --------------------------------------------------------------------------------------
@@ -309,13 +309,18 @@ def test_fold_col_not_integer(spark, df, column, type_name):
     )
 
 
-def test_errors_come_from_describe_and_get_num_folds_too(spark, df):
+def test_errors_come_from_describe_and_count_folds_too(spark, df):
     splitter = ExpandingWindowSplitter(timeCol="t", horizon="7 days")
-    for call in (splitter.describe, splitter.getNumFolds, splitter.check):
+    for call in (splitter.describe, splitter.countFolds, splitter.check):
         with no_spark_job(spark), pytest.raises(ValueError, match="horizon='7 days' is a calendar duration"):
             call(df)
-    with pytest.raises(ValueError, match=r"depends on the data: call getNumFolds\(dataset\) or set numFolds"):
+    with pytest.raises(ValueError, match=r"has no numFolds set: its number of folds depends on the data. Call countFolds\(dataset\) or set numFolds"):
         ExpandingWindowSplitter(timeCol="t").getNumFolds()
+
+
+def test_get_num_folds_with_a_dataset_still_counts_but_warns(df):
+    with pytest.warns(DeprecationWarning, match=r"getNumFolds\(dataset\) is deprecated: .* countFolds\(dataset\)"):
+        assert ExpandingWindowSplitter(timeCol="t", horizon=2).getNumFolds(df) == 4
 
 
 def test_the_job_counter_sees_a_job(spark, df):

@@ -326,7 +326,7 @@ def test_ours_skips_windows_without_data_on_irregular_dates(spark):
     assert all(train and validation for train, validation in folds)
     # the windows starting on days with data, each once; the holes make no fold
     assert [[r[1] for r in v] for _, v in folds] == [[3], [4], [5], [6], [7], [8]]
-    assert len(splitter.describe(df)) == splitter.getNumFolds(df) == 6
+    assert len(splitter.describe(df)) == splitter.countFolds(df) == 6
 
 
 PANEL = {"a": range(0, 8), "b": range(2, 8)}  # series b starts two steps late

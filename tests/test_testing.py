@@ -332,3 +332,33 @@ def test_groups_check_names_the_split_group(spark):
     assert audit_splitter(GroupKFoldSplitter(groupCol="patient", numFolds=3), df).ok
     # the check also runs on request, for any column
     assert not audit_splitter(KFoldSplitter(numFolds=2), df, groups="patient").ok
+
+
+# -- check_splitter: the contract suite, offered to users ----------------------------------------------
+def test_check_splitter_passes_a_custom_splitter(days, tmp_path):
+    from splitcv.testing import check_splitter
+
+    checks = check_splitter(LastDays(3), days, save_path=str(tmp_path / "last-days"))
+    assert checks[-1] == "save and load keep the Params" and len(checks) == 6
+
+
+class MiscountedLastDays(LastDays):
+    """Describes its folds with one training row too many."""
+
+    def _fold_set(self, dataset, classes=None):
+        from dataclasses import replace
+
+        from splitcv.splitters.base import FoldSet, measure_folds
+
+        conditions = list(self._fold_conditions(dataset))
+        infos = [replace(i, train_rows=i.train_rows + 1) for i in measure_folds(dataset, conditions, "day")]
+        return FoldSet(conditions, infos)
+
+
+def test_check_splitter_names_the_broken_promise(days):
+    from splitcv.testing import check_splitter
+
+    with pytest.raises(AssertionError, match=r"TrainsOnTheFuture: .*|fold 0: training time"):
+        check_splitter(TrainsOnTheFuture(), days)
+    with pytest.raises(AssertionError, match=r"MiscountedLastDays: fold 0 has 10 training and 2 validation rows, but describe says 11 and 2"):
+        check_splitter(MiscountedLastDays(3), days)

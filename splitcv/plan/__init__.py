@@ -9,7 +9,7 @@ from splitcv.plan.advice import MANY_FOLDS, TooManyFoldsWarning
 from splitcv.plan.axis import CalendarScale, CountScale, Scale, clears_gap, count_clear_before
 from splitcv.plan.blocked import plan_blocked
 from splitcv.plan.folds import Fold
-from splitcv.plan.windows import count_window_folds, plan_windows
+from splitcv.plan.windows import plan_windows
 
 __all__ = [
     "CalendarScale",
@@ -20,7 +20,6 @@ __all__ = [
     "Scale",
     "clears_gap",
     "count_clear_before",
-    "count_window_folds",
     "plan_blocked",
     "plan_windows",
 ]

@@ -25,7 +25,7 @@ from splitcv.plan.advice import advise, warn_if_many_folds
 from splitcv.plan.axis import CountScale, Scale, count_clear_before
 from splitcv.plan.folds import Fold
 
-__all__ = ["plan_windows", "count_window_folds"]
+__all__ = ["plan_windows"]
 
 SizeLike = Union[int, Duration]
 
@@ -162,34 +162,3 @@ def _plus(a: SizeLike, b: SizeLike) -> SizeLike:
     if isinstance(a, Duration) and isinstance(b, Duration):
         return a + b
     raise TypeError(f"cannot add the count and the duration {a!r} + {b!r}")
-
-
-def count_window_folds(
-    n: int,
-    *,
-    horizon: int,
-    step: Optional[int] = None,
-    gap: int = 0,
-    initial_window: Optional[int] = None,
-    num_folds: Optional[int] = None,
-    keep_partial: bool = False,
-    owner: str = "count_window_folds",
-) -> int:
-    """The number of folds :func:`plan_windows` makes on ``n`` time points, by arithmetic alone.
-
-    The sliding window's size never changes the count: a sliding window always keeps the time
-    point just before its gap.
-
-    >>> count_window_folds(100, horizon=7)
-    14
-    >>> count_window_folds(100, horizon=7, initial_window=30, keep_partial=True)
-    10
-    """
-    step = horizon if step is None else step
-    if initial_window is None:
-        room = n - horizon - gap - 1
-    else:
-        last_cut = n - 1 if keep_partial else n - horizon
-        room = last_cut - (initial_window + gap)
-    available = room // step + 1 if room >= 0 else 0
-    return _settle_count(CountScale(n), available, num_folds, horizon, step, gap, initial_window, owner)

@@ -8,6 +8,7 @@ no row is on both sides, naming the fold that is not.
 
 from __future__ import annotations
 
+import warnings
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
@@ -202,14 +203,27 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
         return measure_folds(folds.frame, folds.conditions, self._time_column())
 
     def getNumFolds(self, dataset: Optional[DataFrame] = None) -> int:
-        """The number of folds: from the parameters where they fix it, else from ``dataset``."""
-        if dataset is None:
-            if self.hasParam("numFolds") and self.isDefined(self.getParam("numFolds")):
-                return self.getOrDefault(self.getParam("numFolds"))
-            raise ValueError(
-                f"{type(self).__name__}'s number of folds depends on the data: call getNumFolds(dataset)"
-                + (" or set numFolds" if self.hasParam("numFolds") else "")
+        """The ``numFolds`` Param, as pyspark's getters return their Param; the number of folds a
+        dataset yields is :meth:`countFolds`. (``getNumFolds(dataset)`` still counts, with a
+        ``DeprecationWarning``.)"""
+        if dataset is not None:
+            warnings.warn(
+                f"{type(self).__name__}.getNumFolds(dataset) is deprecated: the number of folds a dataset yields "
+                "is countFolds(dataset); getNumFolds() returns the numFolds Param",
+                DeprecationWarning,
+                stacklevel=2,
             )
+            return self.countFolds(dataset)
+        if self.hasParam("numFolds") and self.isDefined(self.getParam("numFolds")):
+            return self.getOrDefault(self.getParam("numFolds"))
+        raise ValueError(
+            f"{type(self).__name__} has no numFolds set: its number of folds depends on the data. Call "
+            "countFolds(dataset)" + (" or set numFolds" if self.hasParam("numFolds") else "")
+        )
+
+    def countFolds(self, dataset: DataFrame) -> int:
+        """The number of folds ``dataset`` yields: the length of the plan (the splitter's one summary
+        job), so it cannot disagree with :meth:`split`."""
         return len(self.prepare(dataset).conditions)
 
     def write(self) -> MLWriter:

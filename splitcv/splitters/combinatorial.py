@@ -105,8 +105,10 @@ class CombinatorialPurgedSplitter(TimeAxisSplitter):
         return folds
 
     def getNumFolds(self, dataset: Optional[DataFrame] = None) -> int:
-        """``C(numGroups, numTestGroups)``, known from the Params (``dataset`` is checked, not counted)."""
-        self.check(dataset)
+        """``C(numGroups, numTestGroups)``, known from the Params."""
+        if dataset is not None:
+            return super().getNumFolds(dataset)
+        self._check_params()
         return count_combinatorial_folds(self.getNumGroups(), self.getNumTestGroups())
 
     def backtest_paths(self) -> list[list[int]]:

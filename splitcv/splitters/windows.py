@@ -7,9 +7,9 @@ from typing import Any, Optional, Union
 from pyspark import keyword_only
 from pyspark.sql import DataFrame
 
-from splitcv.plan import Fold, Scale, count_window_folds, plan_windows
+from splitcv.plan import Fold, Scale, plan_windows
 from splitcv.splitters.params import HasOptionalNumFolds, HasWindowParams, HasWindowSize
-from splitcv.splitters.timeaxis import TimeAxisSplitter, resolve_sizes, time_kind
+from splitcv.splitters.timeaxis import TimeAxisSplitter
 
 __all__ = ["ExpandingWindowSplitter", "SlidingWindowSplitter"]
 
@@ -42,31 +42,6 @@ class _WindowSplitter(TimeAxisSplitter, HasWindowParams, HasOptionalNumFolds):
             gap=sizes["gap"],
             initial_window=sizes["initialWindow"],
             window_size=sizes["windowSize"],
-            num_folds=self._num_folds(),
-            keep_partial=self.getKeepPartialWindow(),
-            owner=type(self).__name__,
-        )
-
-    def getNumFolds(self, dataset: Optional[DataFrame] = None) -> int:
-        """``numFolds`` when set and no dataset is given; otherwise the folds ``dataset`` yields.
-
-        With sizes counted in time points the count is arithmetic on the number of distinct time
-        values (one Spark job), not a run of the planner.
-        """
-        if dataset is None:
-            return super().getNumFolds()
-        self.check(dataset)
-        kind = time_kind(dataset, self.getTimeCol())
-        sizes, calendar = resolve_sizes(kind, self._all_sizes())
-        if calendar:
-            return len(self._plan_dataset(dataset).folds)
-        n = dataset.select(self.getTimeCol()).distinct().count()
-        return count_window_folds(
-            n,
-            horizon=sizes["horizon"],
-            step=sizes["step"],
-            gap=sizes["gap"],
-            initial_window=sizes["initialWindow"],
             num_folds=self._num_folds(),
             keep_partial=self.getKeepPartialWindow(),
             owner=type(self).__name__,

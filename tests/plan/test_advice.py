@@ -9,7 +9,7 @@ import pytest
 
 from splitcv import TooManyFoldsWarning
 from splitcv.durations import DateCalendar, TimestampCalendar, parse_duration
-from splitcv.plan import MANY_FOLDS, CalendarScale, CountScale, count_window_folds, plan_blocked, plan_windows
+from splitcv.plan import MANY_FOLDS, CalendarScale, CountScale, plan_blocked, plan_windows
 
 
 def _many_fold_warnings(call):
@@ -30,22 +30,22 @@ def test_a_plan_of_more_than_100_folds_warns_once_with_the_count_and_the_fix():
     for part in ("ExpandingWindowSplitter makes 2283 folds", "2284 distinct time points with horizon=1",
                  "set numFolds=...", "initialWindow=..."):
         assert part in message, (part, message)
-    count, caught = _many_fold_warnings(lambda: count_window_folds(2284, horizon=1, owner="SlidingWindowSplitter"))
-    assert count == 2283 and len(caught) == 1 and "SlidingWindowSplitter makes 2283 folds" in str(caught[0].message)
+    folds, caught = _many_fold_warnings(lambda: plan_windows(CountScale(2284), horizon=1, owner="SlidingWindowSplitter"))
+    assert len(folds) == 2283 and len(caught) == 1 and "SlidingWindowSplitter makes 2283 folds" in str(caught[0].message)
 
 
-def test_the_count_is_arithmetic_and_the_threshold_is_exact():
+def test_the_threshold_is_exact():
     assert MANY_FOLDS == 100
     _, caught = _many_fold_warnings(lambda: plan_windows(CountScale(MANY_FOLDS + 1), horizon=1))
     assert not caught  # exactly 100 folds
-    _, caught = _many_fold_warnings(lambda: count_window_folds(MANY_FOLDS + 2, horizon=1))
+    _, caught = _many_fold_warnings(lambda: plan_windows(CountScale(MANY_FOLDS + 2), horizon=1))
     assert len(caught) == 1 and "makes 101 folds" in str(caught[0].message)
 
 
 def test_numfolds_set_means_no_warning_and_initial_window_changes_the_fix():
     _, caught = _many_fold_warnings(lambda: plan_windows(CountScale(5000), horizon=1, num_folds=3000))
     assert not caught  # the user asked for them
-    _, caught = _many_fold_warnings(lambda: count_window_folds(5000, horizon=1, initial_window=100))
+    _, caught = _many_fold_warnings(lambda: plan_windows(CountScale(5000), horizon=1, initial_window=100))
     assert len(caught) == 1 and "a longer step or initialWindow" in str(caught[0].message)
 
 
@@ -77,7 +77,7 @@ def test_no_advice_to_lower_a_horizon_of_one():
 def test_too_many_folds_asked_for_advises_numfolds_and_what_else_can_move():
     message = _error(lambda: plan_windows(CountScale(10), horizon=1, num_folds=20))
     assert message.endswith("Lower numFolds (to 9 at most), or use more data."), message
-    message = _error(lambda: count_window_folds(10, horizon=2, gap=3, num_folds=4))
+    message = _error(lambda: plan_windows(CountScale(10), horizon=2, gap=3, num_folds=4))
     assert message.endswith("Lower numFolds (to 3 at most), horizon, step or gap, or use more data."), message
 
 

@@ -1,4 +1,4 @@
-"""Forward-chaining window plans (``plan_windows``, ``count_window_folds``), without Spark.
+"""Forward-chaining window plans (``plan_windows``), without Spark.
 
 Axes are a :class:`CountScale` or a :class:`CalendarScale` over generated irregular dates and
 timestamps (UTC and daylight-saving zones). Each generated case is checked three ways:
@@ -7,7 +7,7 @@ timestamps (UTC and daylight-saving zones). Each generated case is checked three
   sides, time order, ``numFolds``, window sizes), checked on the output alone;
 * a brute-force model written from the module docstring (cut-offs, then a linear scan of every
   time point with :func:`clears_gap`), which must give exactly the same folds or fail together;
-* on counts, scikit-learn's ``TimeSeriesSplit`` and the arithmetic of ``count_window_folds``.
+* on counts, scikit-learn's ``TimeSeriesSplit``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from sklearn.model_selection import TimeSeriesSplit
 
 from splitcv.durations import ZERO, DateCalendar, Duration, TimestampCalendar, parse_duration
-from splitcv.plan import CalendarScale, CountScale, Fold, clears_gap, count_window_folds, plan_windows
+from splitcv.plan import CalendarScale, CountScale, Fold, clears_gap, plan_windows
 
 # Generated axes can be long enough for a plan of more than 100 folds; that warning has its own tests
 # (tests/plan/test_advice.py).
@@ -450,21 +450,6 @@ def test_num_folds_keeps_the_last_calendar_folds(case, num_folds):
 
 
 @bounded
-@given(count_cases(max_points=120))
-def test_count_window_folds_is_the_plan_length(case):
-    scale, params = case
-    arithmetic = {k: v for k, v in params.items() if k != "window_size"}
-    try:
-        count, count_error = count_window_folds(scale.n, **arithmetic), None
-    except ValueError as error:
-        count, count_error = None, str(error)
-    folds, plan_error = plan_or_error(scale, **params)
-    assert count_error == plan_error, "both raise, with the same message, or neither does"
-    if folds is not None:
-        assert count == len(folds)
-
-
-@bounded
 @given(count_cases(), st.integers(1, 70))
 def test_window_size_never_changes_the_fold_count(case, window_size):
     scale, params = case
@@ -553,9 +538,6 @@ def test_impossible_count_windows_raise_naming_the_parameters(n, params, names):
         plan_windows(CountScale(n), **params)
     for name in names:
         assert name in str(raised.value)
-    with pytest.raises(ValueError) as counted:
-        count_window_folds(n, **params)
-    assert str(counted.value) == str(raised.value)
 
 
 def test_impossible_calendar_windows_raise_naming_the_durations():
@@ -600,7 +582,6 @@ def test_a_final_partial_window_is_dropped_unless_kept():
     assert validations(plan_windows(CountScale(10), horizon=2, initial_window=3))[-1] == (7, 9)
     kept = plan_windows(CountScale(10), horizon=2, initial_window=3, keep_partial=True)
     assert validations(kept) == [(3, 5), (5, 7), (7, 9), (9, 10)]
-    assert count_window_folds(10, horizon=2, initial_window=3, keep_partial=True) == 4
 
 
 def test_sliding_window_slides():
