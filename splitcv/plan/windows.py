@@ -22,7 +22,7 @@ from typing import Iterator, Optional, Union
 
 from splitcv.durations import Duration
 from splitcv.plan.advice import advise, warn_if_many_folds
-from splitcv.plan.axis import CountScale, Scale, count_clear_before
+from splitcv.plan.axis import Scale, count_clear_before
 from splitcv.plan.folds import Fold
 
 __all__ = ["plan_windows"]

@@ -28,6 +28,7 @@ __all__ = [
     "check_fold",
     "check_not_empty",
     "quote",
+    "as_key",
 ]
 
 #: Columns a splitter adds for its own planning start with this; the folds it returns never have them.
@@ -37,6 +38,15 @@ HELPER_PREFIX = "__splitcv_"
 def quote(name: str) -> str:
     """A column name as ``F.col`` reads it literally: ``price.usd`` is that column, not a struct field."""
     return "`" + name.replace("`", "``") + "`"
+
+
+def as_key(dataset: DataFrame, name: str) -> Column:
+    """Column ``name`` as a grouping key: floating-point values plus 0.0, which turns -0.0 into 0.0,
+    so the two are one class or group wherever the key is compared (Spark's grouping has them equal)."""
+    from pyspark.sql import types as T
+
+    column = F.col(quote(name))
+    return column + F.lit(0.0) if isinstance(dataset.schema[name].dataType, (T.FloatType, T.DoubleType)) else column
 
 
 

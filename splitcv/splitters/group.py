@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from splitcv.plan.assign import pack_groups
-from splitcv.splitters.base import FoldInfo, FoldSet, FoldSplitter, check_fold, check_not_empty, quote
+from splitcv.splitters.base import FoldInfo, FoldSet, FoldSplitter, as_key, check_fold, check_not_empty, quote
 from splitcv.splitters.params import HasGroupCol, HasNumFolds
 
 __all__ = ["GroupKFoldSplitter"]
@@ -74,11 +74,7 @@ class GroupKFoldSplitter(FoldSplitter, HasGroupCol, HasNumFolds):
     def _key(self, dataset: DataFrame) -> Column:
         """A 64-bit hash of the group: the driver plans on hashes, never on values it would have to
         send back to Spark with their exact type (timestamps, decimals, structs)."""
-        column = F.col(quote(self.getGroupCol()))
-        kind = dataset.schema[self.getGroupCol()].dataType
-        # -0.0 and 0.0 are one group, as Spark's grouping has them.
-        normalized = column + F.lit(0.0) if isinstance(kind, (T.FloatType, T.DoubleType)) else column
-        return F.xxhash64(normalized)
+        return F.xxhash64(as_key(dataset, self.getGroupCol()))
 
     def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
         k, group = self.getOrDefault(self.numFolds), self.getGroupCol()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from pyspark import keyword_only
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 

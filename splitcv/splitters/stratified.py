@@ -7,10 +7,9 @@ from typing import Optional
 
 from pyspark import keyword_only
 from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from splitcv.splitters.base import FoldSet, FoldSplitter, quote
+from splitcv.splitters.base import FoldSet, FoldSplitter, as_key
 from splitcv.splitters.dealt import deal, with_ranks
 from splitcv.splitters.kfold import DEFAULT_SEED
 from splitcv.splitters.params import HasLabelCol, HasNumFolds, HasSeedFixed
@@ -90,9 +89,7 @@ class StratifiedKFoldSplitter(FoldSplitter, HasLabelCol, HasNumFolds, HasSeedFix
         return T.DoubleType() if isinstance(kind, (T.FloatType, T.DoubleType)) else kind
 
     def _key(self, dataset: DataFrame) -> Column:
-        column = F.col(quote(self.getLabelCol()))
-        # Adding 0.0 turns -0.0 into 0.0, so both are one class wherever the key is compared.
-        return column + F.lit(0.0) if isinstance(self._class_type(dataset), T.DoubleType) else column
+        return as_key(dataset, self.getLabelCol())
 
     def _with_fold_columns(self, dataset: DataFrame) -> DataFrame:
         return with_ranks(dataset, self.getSeed(), self._key(dataset))

@@ -10,7 +10,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from splitcv.durations import ZERO, Calendar, DateCalendar, Duration, TimestampCalendar, WallClockCalendar, parse_duration
+from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, WallClockCalendar, parse_duration
 from splitcv.plan import CalendarScale, CountScale, Fold, Scale
 from splitcv.plan.purge import embargo_training, validation_spans
 from splitcv.splitters.base import FoldSet, FoldSplitter, check_not_empty, quote

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Optional, Union
 
 from pyspark import keyword_only
-from pyspark.sql import DataFrame
 
 from splitcv.plan import Fold, Scale, plan_windows
 from splitcv.splitters.params import HasOptionalNumFolds, HasWindowParams, HasWindowSize
