@@ -142,12 +142,13 @@ def audit_splitter(
 ) -> AuditReport:
     """Check the folds ``splitter`` makes on ``dataset`` for leakage; see the module docstring.
 
-    Parameters default to what the splitter says of itself: ``time_col`` from its ``timeCol``
+    Parameters default to what the splitter declares of itself: ``time_col`` from its ``timeCol``
     Param or attribute, ``forward`` from ``splitter.forwardChaining``, ``gap`` from its ``gap``
-    Param (or attribute; 0 otherwise), ``partition`` from ``splitter.partitionsRows``,
-    ``groups`` from its ``groupCol`` Param and ``label_end`` from its ``labelEndCol`` Param. Runs the splitter's own preparation (a splitter that
-    refuses the dataset raises here as it would in ``split``) and then one aggregate query (two
-    with ``groups``), whatever the number of folds.
+    Param (or attribute; 0 otherwise), ``partition`` from ``splitter.partitionsRows``, ``groups``
+    from its ``groupCol`` Param and ``label_end`` from its ``labelEndCol`` Param. Runs the
+    splitter's own preparation (a splitter that refuses the dataset raises here as it would in
+    ``split``), then one aggregate query (two with ``groups``), whatever the number of folds; each
+    invariant is one small function over that query's answer.
     """
     time_col = splitter._time_column() if time_col is None else time_col
     forward = bool(getattr(splitter, "forwardChaining", False)) if forward is None else forward
@@ -221,118 +222,168 @@ def audit_splitter(
     ordered = sorted(((t, c) for t, c in zip(times, counts) if t is not None), key=lambda tc: tc[0])
     nulls = [c for t, c in zip(times, counts) if t is None] if axis is not None else []
     scale = make_scale([t for t, _ in ordered]) if axis is not None and ordered else None
-    index_of = {t: i for i, (t, _) in enumerate(ordered)}
-
-    def show(t: Any) -> str:
-        return str(to_python(t))
-
-    def position(t: Any) -> Any:
-        assert scale is not None
-        return index_of[t] if isinstance(scale, CountScale) else t
-
+    m = _Measured(ordered, nulls, counts, scale, to_python, {t: i for i, (t, _) in enumerate(ordered)})
     for i in range(k):
-        col = 3 * i
-        train_rows = sum(c[col] for c in counts)
-        validation_rows = sum(c[col + 1] for c in counts)
-        both_rows = sum(c[col + 2] for c in counts)
-        # (a) both sides hold rows
-        if train_rows == 0 or validation_rows == 0:
-            side = "training" if train_rows == 0 else "validation"
-            violations.append(
-                f"fold {i}: no {side} rows ({train_rows} training, {validation_rows} validation)"
-            )
-        # (b) no row on both sides
-        if both_rows:
-            where = [t for t, c in ordered if c[col + 2]]
-            at = f", for example at time {show(where[0])}" if where else ""
-            violations.append(f"fold {i}: {_rows(both_rows)} in both training and validation{at}")
+        violations.extend(_non_empty(m, i) + _disjoint(m, i))
         if axis is None:
             continue
-        # (c) ties: no time value with rows on both sides (beyond rows that are on both at once)
-        tied = [t for t, c in ordered if c[col] and c[col + 1] and not (c[col] == c[col + 2] == c[col + 1])]
-        if tied:
-            more = f" (and {len(tied) - 1} more tied times)" if len(tied) > 1 else ""
-            first = next(c for t, c in ordered if t == tied[0])
-            violations.append(
-                f"fold {i}: time {show(tied[0])} is split: {_rows(first[col])} in training and "
-                f"{first[col + 1]} in validation{more}"
-            )
-        null_used = [(c[col], c[col + 1]) for c in nulls if c[col] or c[col + 1]]
-        if null_used and (forward or gap not in (0, None)):
-            tr, va = null_used[0]
-            violations.append(
-                f"fold {i}: {tr} training and {va} validation rows have a null {time_col}; "
-                "their order in time cannot be checked"
-            )
-        train_times = [t for t, c in ordered if c[col]]
-        validation_times = [t for t, c in ordered if c[col + 1]]
-        if not train_times or not validation_times or scale is None:
-            continue
-        first_validation, last_validation = validation_times[0], validation_times[-1]
+        violations.extend(_ties(m, i))
+        if forward or gap not in (0, None):
+            violations.extend(_null_times(m, i, time_col or ""))
         if forward:
-            # (d) the latest training time clears the gap before the earliest validation time
-            last_train = train_times[-1]
-            if not clears_gap(scale, position(last_train), position(first_validation), resolved_gap):
-                violations.append(
-                    f"fold {i}: training time {show(last_train)} is not clear of validation time "
-                    f"{show(first_validation)} by {_describe_gap(gap)}"
-                )
+            violations.extend(_forward(m, i, resolved_gap, gap))
         elif gap not in (0, None):
-            # (e) blocked: no training time within gap of the validation block, on either side
-            bad = [
-                t
-                for t in train_times
-                if not (
-                    (t < first_validation and clears_gap(scale, position(t), position(first_validation), resolved_gap))
-                    or (t > last_validation and clears_gap(scale, position(last_validation), position(t), resolved_gap))
-                )
-            ]
-            if bad:
-                more = f" (and {len(bad) - 1} more training times)" if len(bad) > 1 else ""
-                violations.append(
-                    f"fold {i}: training time {show(bad[0])} is within {_describe_gap(gap)} of the "
-                    f"validation block {show(first_validation)}..{show(last_validation)}{more}"
-                )
-    # (f) every row in exactly one fold's validation set
+            violations.extend(_margin(m, i, resolved_gap, gap))
     if partition:
-        base = 3 * k
-        for offset, what in ((0, "in no fold's validation set"), (1, "in the validation sets of several folds")):
-            number = sum(c[base + offset] for c in counts)
-            if number:
-                where = [t for t, c in ordered if c[base + offset]]
-                at = f", for example at time {show(where[0])}" if where else ""
-                violations.append(f"partition: {_rows(number)} {what}{at}")
+        violations.extend(_partition(m, 3 * k))
     if label_end is not None:
         for i in range(k):
-            col = ends_at + 2 * i
-            # Each run of consecutive validation times spans from its first time to its latest label end.
-            spans: list[list[Any]] = []
-            previous_validated = False
-            for t, c in ordered:
-                validated = bool(c[3 * i + 1])
-                if validated and not previous_validated:
-                    spans.append([t, t])
-                if validated and c[col + 1] is not None:
-                    spans[-1][1] = max(spans[-1][1], c[col + 1])
-                previous_validated = validated
-            # the purge rule: a training row's [time, labelEnd] may not overlap a span
-            bad = [
-                (t, c[col], first, last)
-                for t, c in ordered
-                if c[3 * i] and c[col] is not None
-                for first, last in spans
-                if t <= last and c[col] >= first
-            ]
-            if bad:
-                t, latest, first, last = bad[0]
-                more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-                violations.append(
-                    f"fold {i}: training rows at time {show(t)} have labels ending at {show(latest)}, inside the "
-                    f"validation span {show(first)}..{show(last)}{more}"
-                )
+            violations.extend(_purged(m, i, ends_at + 2 * i))
     if groups is not None:
         violations.extend(_split_groups(frame, conditions, groups))
     return report
+
+
+# -- one function per invariant, each reading the one query's answer ------------------------------------
+@dataclass
+class _Measured:
+    """The audit query's answer: per time value (sorted), fold by fold, training rows, validation rows
+    and rows on both sides (columns ``3i``, ``3i + 1``, ``3i + 2``), then the optional aggregates."""
+
+    ordered: list[tuple[Any, tuple]]
+    nulls: list[tuple]
+    counts: list[tuple]
+    scale: Optional[Scale]
+    to_python: Callable[[Any], Any]
+    index_of: dict[Any, int]
+
+    def show(self, t: Any) -> str:
+        return str(self.to_python(t))
+
+    def position(self, t: Any) -> Any:
+        assert self.scale is not None
+        return self.index_of[t] if isinstance(self.scale, CountScale) else t
+
+    def total(self, column: int) -> int:
+        return sum(c[column] for c in self.counts)
+
+    def times(self, column: int) -> list[Any]:
+        return [t for t, c in self.ordered if c[column]]
+
+
+def _non_empty(m: _Measured, i: int) -> list[str]:
+    train_rows, validation_rows = m.total(3 * i), m.total(3 * i + 1)
+    if train_rows and validation_rows:
+        return []
+    side = "training" if train_rows == 0 else "validation"
+    return [f"fold {i}: no {side} rows ({train_rows} training, {validation_rows} validation)"]
+
+
+def _disjoint(m: _Measured, i: int) -> list[str]:
+    both = m.total(3 * i + 2)
+    if not both:
+        return []
+    where = m.times(3 * i + 2)
+    at = f", for example at time {m.show(where[0])}" if where else ""
+    return [f"fold {i}: {_rows(both)} in both training and validation{at}"]
+
+
+def _ties(m: _Measured, i: int) -> list[str]:
+    """No time value with rows on both sides (beyond rows that are on both at once)."""
+    col = 3 * i
+    tied = [(t, c) for t, c in m.ordered if c[col] and c[col + 1] and not (c[col] == c[col + 2] == c[col + 1])]
+    if not tied:
+        return []
+    (t, first), more = tied[0], f" (and {len(tied) - 1} more tied times)" if len(tied) > 1 else ""
+    return [f"fold {i}: time {m.show(t)} is split: {_rows(first[col])} in training and {first[col + 1]} in validation{more}"]
+
+
+def _null_times(m: _Measured, i: int, time_col: str) -> list[str]:
+    used = [(c[3 * i], c[3 * i + 1]) for c in m.nulls if c[3 * i] or c[3 * i + 1]]
+    if not used:
+        return []
+    train, validation = used[0]
+    return [f"fold {i}: {train} training and {validation} validation rows have a null {time_col}; their order in time cannot be checked"]
+
+
+def _forward(m: _Measured, i: int, resolved: Any, gap: Gap) -> list[str]:
+    """The latest training time clears the gap before the earliest validation time."""
+    train_times, validation_times = m.times(3 * i), m.times(3 * i + 1)
+    if not train_times or not validation_times or m.scale is None:
+        return []
+    last_train, first_validation = train_times[-1], validation_times[0]
+    if clears_gap(m.scale, m.position(last_train), m.position(first_validation), resolved):
+        return []
+    return [
+        f"fold {i}: training time {m.show(last_train)} is not clear of validation time "
+        f"{m.show(first_validation)} by {_describe_gap(gap)}"
+    ]
+
+
+def _margin(m: _Measured, i: int, resolved: Any, gap: Gap) -> list[str]:
+    """No training time within gap of the validation block, on either side."""
+    train_times, validation_times = m.times(3 * i), m.times(3 * i + 1)
+    if not train_times or not validation_times or m.scale is None:
+        return []
+    first, last = validation_times[0], validation_times[-1]
+    scale, position = m.scale, m.position
+    bad = [
+        t
+        for t in train_times
+        if not (
+            (t < first and clears_gap(scale, position(t), position(first), resolved))
+            or (t > last and clears_gap(scale, position(last), position(t), resolved))
+        )
+    ]
+    if not bad:
+        return []
+    more = f" (and {len(bad) - 1} more training times)" if len(bad) > 1 else ""
+    return [
+        f"fold {i}: training time {m.show(bad[0])} is within {_describe_gap(gap)} of the "
+        f"validation block {m.show(first)}..{m.show(last)}{more}"
+    ]
+
+
+def _partition(m: _Measured, base: int) -> list[str]:
+    """Every row in exactly one fold's validation set."""
+    found = []
+    for offset, what in ((0, "in no fold's validation set"), (1, "in the validation sets of several folds")):
+        number = m.total(base + offset)
+        if number:
+            where = m.times(base + offset)
+            at = f", for example at time {m.show(where[0])}" if where else ""
+            found.append(f"partition: {_rows(number)} {what}{at}")
+    return found
+
+
+def _purged(m: _Measured, i: int, col: int) -> list[str]:
+    """No training row's [time, labelEnd] overlaps a validation span: each run of consecutive
+    validation times, from its first time to its latest label end (columns ``col``: the latest
+    training label end at each time, ``col + 1``: the latest validation one)."""
+    spans: list[list[Any]] = []
+    previous = False
+    for t, c in m.ordered:
+        validated = bool(c[3 * i + 1])
+        if validated and not previous:
+            spans.append([t, t])
+        if validated and c[col + 1] is not None:
+            spans[-1][1] = max(spans[-1][1], c[col + 1])
+        previous = validated
+    bad = [
+        (t, c[col], first, last)
+        for t, c in m.ordered
+        if c[3 * i] and c[col] is not None
+        for first, last in spans
+        if t <= last and c[col] >= first
+    ]
+    if not bad:
+        return []
+    t, latest, first, last = bad[0]
+    more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+    return [
+        f"fold {i}: training rows at time {m.show(t)} have labels ending at {m.show(latest)}, inside the "
+        f"validation span {m.show(first)}..{m.show(last)}{more}"
+    ]
 
 
 def _split_groups(frame: DataFrame, conditions: list[tuple[Column, Column]], group_col: str) -> list[str]:
