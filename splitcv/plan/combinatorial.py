@@ -37,9 +37,7 @@ def _test_groups(num_groups: int, num_test_groups: int) -> list[tuple[int, ...]]
 
 def _merge(ranges: list[Range]) -> tuple[Range, ...]:
     merged: list[Range] = []
-    for start, stop in ranges:
-        if start == stop:
-            continue
+    for start, stop in ranges:  # never empty: block_bounds cuts at least one point per group
         if merged and merged[-1][1] == start:
             merged[-1] = (merged[-1][0], stop)
         else:

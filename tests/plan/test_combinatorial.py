@@ -70,3 +70,5 @@ def test_every_fold_group_is_in_exactly_one_path():
 def test_more_groups_than_time_points_is_an_error():
     with pytest.raises(ValueError, match=r"numGroups=5 is more than the 4 distinct time points"):
         plan_combinatorial(4, 5, 2)
+    # as many groups as time points: one point per group
+    assert [f.segments for f in plan_combinatorial(4, 4, 3)] == [((0, 3),), ((0, 2), (3, 4)), ((0, 1), (2, 4)), ((1, 4),)]

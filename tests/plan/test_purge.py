@@ -11,7 +11,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from splitcv.plan import CountScale, plan_blocked
+from splitcv.durations import DateCalendar, parse_duration
+from splitcv.plan import CalendarScale, CountScale, plan_blocked
 from splitcv.plan.purge import embargo_training, is_purged, validation_spans
 
 bounded = settings(deadline=None, max_examples=300)
@@ -83,3 +84,12 @@ def test_embargo_only_cuts_after_each_validation_span():
     assert embargo_training(scale, range(12), [(0, 2), (4, 8), (10, 12)], [3, 9], 1) == (((0, 2), (5, 8), (11, 12)), 2)
     # time values between the axis's points: the span ends at the last point not after its end
     assert embargo_training(CountScale(4), [0, 10, 20, 30], [(0, 1), (2, 4)], [15], 1) == (((0, 1), (3, 4)), 1)
+
+
+def test_a_calendar_embargo_counts_from_the_span_end_in_time():
+    # weekly points (days since 1970); the span ends 10 days after the last validation point
+    points = [7 * i for i in range(10)]
+    scale = CalendarScale(points, DateCalendar())
+    train = [(0, 2), (5, 10)]
+    # span end 38: a 2-week embargo drops the points in (38, 52], that is 42 and 49 (indexes 6, 7)
+    assert embargo_training(scale, points, train, [38], parse_duration("2 weeks")) == (((0, 2), (5, 6), (8, 10)), 2)
