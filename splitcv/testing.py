@@ -79,6 +79,10 @@ class AuditReport:
     time_col: Optional[str] = None
     gap: Gap = 0
     rows: int = 0
+    #: Per fold, the rows neither trained nor validated on (a gap, purge, embargo, or outside a window).
+    left_out: list[int] = field(default_factory=list)
+    #: Whether the purge rule was checked: the report then names the rows left out of each fold.
+    purged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -90,7 +94,8 @@ class AuditReport:
     def __str__(self) -> str:
         head = f"{self.splitter}: {self.num_folds} folds, {self.rows} rows"
         if self.ok:
-            return f"{head}: no leakage found ({', '.join(self.checks)})"
+            left = f"; rows left out of each fold: {self.left_out}" if self.purged else ""
+            return f"{head}: no leakage found ({', '.join(self.checks)}){left}"
         lines = [f"{head}: {len(self.violations)} violation{'s' if len(self.violations) > 1 else ''}"]
         lines += [f"  - {v}" for v in self.violations]
         return "\n".join(lines)
@@ -223,6 +228,8 @@ def audit_splitter(
     nulls = [c for t, c in zip(times, counts) if t is None] if axis is not None else []
     scale = make_scale([t for t, _ in ordered]) if axis is not None and ordered else None
     m = _Measured(ordered, nulls, counts, scale, to_python, {t: i for i, (t, _) in enumerate(ordered)})
+    report.left_out = [report.rows - m.total(3 * i) - m.total(3 * i + 1) + m.total(3 * i + 2) for i in range(k)]
+    report.purged = label_end is not None
     for i in range(k):
         violations.extend(_non_empty(m, i) + _disjoint(m, i))
         if axis is None:

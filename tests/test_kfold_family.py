@@ -23,6 +23,8 @@ from pyspark.ml.regression import LinearRegression
 from pyspark.sql import functions as F
 
 from splitcv import (
+    BlockedKFoldSplitter,
+    CombinatorialPurgedSplitter,
     GroupKFoldSplitter,
     KFoldSplitter,
     ParallelCrossValidator,
@@ -35,7 +37,7 @@ from test_all_splitters import spark_jobs
 from test_splitter_errors import no_spark_job
 from test_splitters_spark import assignment, collect_folds
 
-few = settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+few = settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def rows_per_fold(folds) -> list[int]:
@@ -355,3 +357,30 @@ def test_group_validator_keeps_class_counts(spark, cancer):
     assert sum(i.validation_rows for i in model.folds) == 569
     assert all(sum(i.validation_classes.values()) == i.validation_rows for i in model.folds)
     assert all(sum(i.train_classes.values()) == i.train_rows for i in model.folds)
+
+
+@pytest.mark.parametrize(
+    "splitter",
+    [
+        StratifiedKFoldSplitter(labelCol="y", numFolds=4, seed=9),
+        GroupKFoldSplitter(groupCol="patient", numFolds=5),
+        CombinatorialPurgedSplitter(timeCol="t", numGroups=5, numTestGroups=3, labelEndCol="t_end", embargo=2),
+        BlockedKFoldSplitter(timeCol="d", numFolds=4, labelEndCol="d_end", embargo="3 days"),
+    ],
+    ids=lambda s: type(s).__name__,
+)
+def test_the_validator_saves_and_loads_the_new_splitters(spark, splitter, tmp_path):
+    lr = LinearRegression()
+    validator = ParallelCrossValidator(estimator=lr, estimatorParamMaps=[{lr.regParam: 0.1}], evaluator=RegressionEvaluator(), splitter=splitter)
+    validator.write().save(str(tmp_path / "v"))
+    loaded = ParallelCrossValidator.load(str(tmp_path / "v")).getSplitter()
+    assert type(loaded) is type(splitter)
+    assert {p.name: v for p, v in loaded.extractParamMap().items()} == {p.name: v for p, v in splitter.extractParamMap().items()}
+
+
+def test_combinatorial_params_are_checked_before_any_job(spark):
+    df = spark.createDataFrame([(i,) for i in range(10)], "t int")
+    with no_spark_job(spark), pytest.raises(ValueError, match=r"numTestGroups=4 must be less than numGroups=4"):
+        CombinatorialPurgedSplitter(timeCol="t", numGroups=4, numTestGroups=4).split(df)
+    with pytest.raises(ValueError, match=r"numGroups=1"):
+        CombinatorialPurgedSplitter(timeCol="t", numGroups=1)

@@ -33,7 +33,7 @@ from splitcv.testing import audit_splitter
 from test_splitter_errors import no_spark_job
 from test_splitters_spark import collect_folds
 
-few = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+few = settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def expected_training(plain_folds, rows_by_id, embargo_points, index):
@@ -106,7 +106,9 @@ def test_the_auditor_catches_a_fold_that_was_not_purged(spark):
     assert report.violations[0] == (
         "fold 0: training rows at time 10 have labels ending at 13, inside the validation span 0..12 (and 2 more)"
     )
-    assert audit_splitter(BlockedKFoldSplitter(timeCol="t", numFolds=3, labelEndCol="e"), df).ok
+    report = audit_splitter(BlockedKFoldSplitter(timeCol="t", numFolds=3, labelEndCol="e"), df)
+    assert report.ok and report.left_out == [3, 6, 3], "purged: 3 after the first block, 3 on each side of the second"
+    assert str(report).endswith("rows left out of each fold: [3, 6, 3]")
 
 
 @pytest.fixture(scope="module")
@@ -166,11 +168,11 @@ def test_purge_errors(spark):
 
 
 def test_combinatorial_folds_on_macro_data_follow_the_plan_and_fit(spark, macro):
-    splitter = CombinatorialPurgedSplitter(timeCol="quarter", numGroups=6, numTestGroups=2, labelEndCol="label_end", embargo="3 months")
-    assert splitter.getNumFolds() == 15 and len(splitter.backtest_paths()) == 5
+    splitter = CombinatorialPurgedSplitter(timeCol="quarter", numGroups=5, numTestGroups=2, labelEndCol="label_end", embargo="3 months")
+    assert splitter.getNumFolds() == 10 and len(splitter.backtest_paths()) == 4
     quarters = sorted(r.quarter for r in macro.select("quarter").collect())
     folds = collect_folds(splitter.split(macro))
-    for plan, (train, validation) in zip(plan_combinatorial(len(quarters), 6, 2), folds):
+    for plan, (train, validation) in zip(plan_combinatorial(len(quarters), 5, 2), folds):
         assert sorted(r[0] for r in validation) == [quarters[i] for i in plan.validation_indexes()]
         planned = {quarters[i] for i in plan.train_indexes()}
         assert {r[0] for r in train} <= planned
@@ -185,7 +187,7 @@ def test_combinatorial_folds_on_macro_data_follow_the_plan_and_fit(spark, macro)
     data = VectorAssembler(inputCols=["t"], outputCol="features").transform(lagged).withColumnRenamed("realgdp", "label")
     lr = LinearRegression(maxIter=5)
     model = ParallelCrossValidator(
-        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 10.0}], evaluator=RegressionEvaluator(),
+        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}], evaluator=RegressionEvaluator(),
         splitter=splitter, refit=False, parallelism=4,
     ).fit(data)
-    assert len(model.foldMetrics) == 15 and all(info.purged_rows > 0 for info in model.folds)
+    assert len(model.foldMetrics) == 10 and all(info.purged_rows > 0 for info in model.folds)
