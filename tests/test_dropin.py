@@ -43,7 +43,7 @@ def test_validator_answers_from_its_splitter(splitter, folds, seed, fold_col):
     cv = ParallelCrossValidator(splitter=splitter)
     name = type(splitter).__name__
     if folds is None:
-        with pytest.raises(ValueError, match=rf"{name} has no numFolds set.*getSplitter\(\)\.getNumFolds\(dataset\)"):
+        with pytest.raises(ValueError, match=rf"{name} has no numFolds set.*getSplitter\(\)\.countFolds\(dataset\)"):
             cv.getNumFolds()
     else:
         assert cv.getNumFolds() == folds

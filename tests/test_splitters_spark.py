@@ -27,7 +27,7 @@ from splitcv.testing import assert_no_leakage
 
 pytestmark = pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
 
-spark_settings = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+spark_settings = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 # k-fold properties are simple and each example runs two shuffles: fewer examples suffice.
 kfold_settings = settings(spark_settings, max_examples=6)
 

@@ -23,11 +23,14 @@ import splitcv
 from estimators import CachesTrainingSet, ConstantModel
 from splitcv import (
     BlockedKFoldSplitter,
+    CombinatorialPurgedSplitter,
     ExpandingWindowSplitter,
+    GroupKFoldSplitter,
     KFoldSplitter,
     ParallelCrossValidator,
     ParallelCrossValidatorModel,
     SlidingWindowSplitter,
+    StratifiedKFoldSplitter,
 )
 from splitcv.queue import THREAD_PREFIX, TaskFailed
 
@@ -63,6 +66,9 @@ SPLITTERS = {
     "expanding-ntz": lambda: ExpandingWindowSplitter(timeCol="at", horizon="5 hours", gap="2 hours", numFolds=3),
     "sliding": lambda: SlidingWindowSplitter(timeCol="day", windowSize=30, horizon=10, numFolds=3),
     "blocked": lambda: BlockedKFoldSplitter(timeCol="day", numFolds=4, gap=2),
+    "stratified": lambda: StratifiedKFoldSplitter(labelCol="fold", numFolds=3, seed=2),
+    "group": lambda: GroupKFoldSplitter(groupCol="label", numFolds=4),
+    "combinatorial": lambda: CombinatorialPurgedSplitter(timeCol="day", numGroups=5, numTestGroups=2, embargo=2),
 }
 
 
