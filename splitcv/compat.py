@@ -28,8 +28,10 @@ class SplitterGetters:
         """The splitter's ``numFolds``; for a fitted model whose splitter has none set (a window
         splitter that keeps every fold the data allows), the number of folds it was fitted on."""
         splitter = self._splitter_for("getNumFolds")
-        if splitter.hasParam("numFolds") and splitter.isDefined("numFolds"):
-            return splitter.getOrDefault("numFolds")
+        try:
+            return splitter.getNumFolds()  # numFolds, or what the Params fix (CPCV: C(numGroups, numTestGroups))
+        except ValueError:
+            pass
         folds = getattr(self, "folds", None)
         if folds:
             return len(folds)

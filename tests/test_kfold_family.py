@@ -384,3 +384,42 @@ def test_combinatorial_params_are_checked_before_any_job(spark):
         CombinatorialPurgedSplitter(timeCol="t", numGroups=4, numTestGroups=4).split(df)
     with pytest.raises(ValueError, match=r"numGroups=1"):
         CombinatorialPurgedSplitter(timeCol="t", numGroups=1)
+
+
+def test_rows_that_xxhash_alike_are_still_told_apart(spark):
+    """xxhash64 skips nulls: (1, NULL) and (NULL, 1) hash alike. Their ranks must not depend on the
+    order rows arrive in, or two evaluations of split()'s filters could swap their folds."""
+    from splitcv.splitters.dealt import RANK, with_ranks
+
+    rows = [(1, None), (None, 1)] * 3
+    ranked = []
+    for order in (rows, rows[::-1]):
+        df = spark.createDataFrame(order, "a int, b int").coalesce(1)
+        ranked.append(sorted(((r["a"], r["b"], r[RANK]) for r in with_ranks(df, 42).collect()), key=repr))
+    assert ranked[0] == ranked[1]
+    nested = [([1, 2], [3]), ([1], [2, 3])] * 2
+    for order in (nested, nested[::-1]):
+        df = spark.createDataFrame(order, "x array<int>, y array<int>").coalesce(1)
+        ranked.append(sorted((tuple(r["x"]), tuple(r["y"]), r[RANK]) for r in with_ranks(df, 42).collect()))
+    assert ranked[2] == ranked[3]
+
+
+def test_array_groups_with_nulls_stay_apart(spark):
+    df = spark.createDataFrame([([1, None], i) for i in range(3)] + [([1], i) for i in range(3)], "g array<int>, i int")
+    infos = GroupKFoldSplitter(groupCol="g", numFolds=2).describe(df)
+    assert sorted(i.validation_rows for i in infos) == [3, 3], "two groups, one per fold"
+
+
+def test_a_continuous_label_is_refused_without_collecting_every_value(spark):
+    df = spark.range(200_000).select(F.col("id").cast("double").alias("label"))
+    with pytest.raises(ValueError, match=r"labelCol='label' has more than 1024 distinct values"):
+        StratifiedKFoldSplitter(numFolds=2).split(df)
+
+
+def test_the_validator_knows_a_combinatorial_fold_count_without_data(spark):
+    lr = LinearRegression()
+    validator = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.1}], evaluator=RegressionEvaluator(),
+        splitter=CombinatorialPurgedSplitter(timeCol="t", numGroups=6, numTestGroups=2),
+    )
+    assert validator.getNumFolds() == 15

@@ -29,7 +29,15 @@ from pyspark.sql import types as T
 from splitcv.plan.assign import deal_starts
 from splitcv.splitters.base import FoldInfo, check_fold, check_not_empty, quote
 
-__all__ = ["BUCKETS", "BUCKET", "RANK", "with_ranks", "DealtFolds", "deal"]
+__all__ = ["BUCKETS", "BUCKET", "RANK", "with_ranks", "DealtFolds", "deal", "TooManyClasses"]
+
+
+class TooManyClasses(ValueError):
+    """The key column has more distinct values than a class column should (found while collecting)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"more than {most} distinct values")
+        self.most = most
 
 #: Hash buckets per class: enough blocks to rank in parallel, few enough to look starts up in a literal.
 BUCKETS = 64
@@ -47,10 +55,15 @@ def content(dataset: DataFrame) -> list[Column]:
 
 
 def with_ranks(dataset: DataFrame, seed: int, key: Optional[Column] = None) -> DataFrame:
-    """``dataset`` plus its rows' bucket and rank inside their (``key``, bucket) block; no job runs."""
+    """``dataset`` plus its rows' bucket and rank inside their (``key``, bucket) block; no job runs.
+
+    The tie-break hashes the row as JSON text: ``xxhash64`` skips nulls, so ``(1, NULL)`` and
+    ``(NULL, 1)`` hash alike, and so do ``[1, 2], [3]`` and ``[1], [2, 3]``; their JSON differs.
+    Two rows that still tie are identical, and interchangeable."""
     values = content(dataset)
+    whole = F.to_json(F.struct(*[F.col(quote(name)) for name in dataset.columns]))
     hashed = dataset.withColumn(_HASH, F.xxhash64(F.lit(seed), *values)).withColumn(
-        _TIEBREAK, F.xxhash64(F.lit(seed), F.lit("tiebreak"), *values)
+        _TIEBREAK, F.xxhash64(F.lit(seed), F.lit("tiebreak"), whole)
     )
     bucket = F.pmod(F.col(_HASH), F.lit(BUCKETS)).cast("int")
     block = Window.partitionBy(*([key] if key is not None else []), F.col(BUCKET)).orderBy(_HASH, _TIEBREAK)
@@ -96,7 +109,7 @@ class DealtFolds:
             fold = (self._start[(key, bucket)] + residue) % self.k
             name = key if label is _NO_CLASS else label
             folds[fold][name] = folds[fold].get(name, 0) + rows
-        return folds
+        return [dict(sorted(by_class.items(), key=_class_order)) for by_class in folds]
 
     def infos(self, with_classes: bool) -> list[FoldInfo]:
         """Descriptions of the folds, with class counts when ``with_classes``."""
@@ -128,6 +141,11 @@ class DealtFolds:
 _NO_CLASS = object()
 
 
+def _class_order(item: tuple[Any, int]) -> tuple[bool, Any]:
+    """Classes in order (a null class last), so descriptions do not depend on how rows came back."""
+    return (item[0] is None, item[0])
+
+
 def deal(
     frame: DataFrame,
     k: int,
@@ -136,6 +154,7 @@ def deal(
     key_param: str = "",
     key_column: str = "",
     classes: Optional[str] = None,
+    max_keys: int = 1024,
 ) -> DealtFolds:
     """Count the rows of a ranked frame by (key, bucket, rank residue[, ``classes``]): one Spark job.
 
@@ -147,7 +166,12 @@ def deal(
     ]
     if classes is not None:
         columns.append(F.col(quote(classes)).alias("class"))
-    rows = frame.groupBy(*columns).count().collect()
+    summary = frame.groupBy(*columns).count()
+    # A continuous label would send a summary row per value to the driver: stop past what max_keys can fill.
+    most = max_keys * BUCKETS * k + 1 if key is not None and classes is None else None
+    rows = (summary.limit(most) if most is not None else summary).collect()
+    if most is not None and len(rows) >= most:
+        raise TooManyClasses(max_keys)
     counts = {
         (r["key"], r["bucket"], r["residue"], r["class"] if classes is not None else _NO_CLASS): r["count"] for r in rows
     }

@@ -74,6 +74,10 @@ class GroupKFoldSplitter(FoldSplitter, HasGroupCol, HasNumFolds):
     def _key(self, dataset: DataFrame) -> Column:
         """A 64-bit hash of the group: the driver plans on hashes, never on values it would have to
         send back to Spark with their exact type (timestamps, decimals, structs)."""
+        kind = dataset.schema[self.getGroupCol()].dataType
+        if isinstance(kind, (T.ArrayType, T.StructType)):
+            # xxhash64 skips nulls inside: [1, NULL] and [1] would be one group; their JSON differs.
+            return F.xxhash64(F.to_json(F.struct(F.col(quote(self.getGroupCol())))))
         return F.xxhash64(as_key(dataset, self.getGroupCol()))
 
     def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:

@@ -10,7 +10,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import types as T
 
 from splitcv.splitters.base import FoldSet, FoldSplitter, as_key
-from splitcv.splitters.dealt import deal, with_ranks
+from splitcv.splitters.dealt import TooManyClasses, deal, with_ranks
 from splitcv.splitters.kfold import DEFAULT_SEED
 from splitcv.splitters.params import HasLabelCol, HasNumFolds, HasSeedFixed
 
@@ -99,10 +99,15 @@ class StratifiedKFoldSplitter(FoldSplitter, HasLabelCol, HasNumFolds, HasSeedFix
         key = self._key(dataset)
         # The label is the class the validator counts, unless it asks for another column.
         other = classes if classes not in (None, label) else None
-        dealt = deal(dataset, k, type(self).__name__, key, "labelCol", label, other)
-        if len(dealt.keys) > MAX_CLASSES:
+        try:
+            dealt = deal(dataset, k, type(self).__name__, key, "labelCol", label, other, MAX_CLASSES)
+            found = f"{len(dealt.keys)}"
+            many = len(dealt.keys) > MAX_CLASSES
+        except TooManyClasses:
+            found, many = f"more than {MAX_CLASSES}", True
+        if many:
             raise ValueError(
-                f"labelCol={label!r} has {len(dealt.keys)} distinct values, more than {MAX_CLASSES} classes: "
+                f"labelCol={label!r} has {found} distinct values, more than {MAX_CLASSES} classes: "
                 "stratified k-fold is for class labels. For a continuous target use KFoldSplitter, or bin it "
                 "into classes first (pyspark.ml.feature.QuantileDiscretizer)"
             )
