@@ -82,10 +82,15 @@ def shared_prefix_length(estimator: Estimator, maps: Sequence[ParamMap]) -> int:
     """How many leading stages (depth first) every map fits alike; 0 when sharing saves nothing.
 
     A stage ends the prefix when a map sets one of its Params (or a Pipeline around it), or when it
-    is an estimator whose fit may not be deterministic. Sharing needs a Pipeline, two maps or more,
-    and an estimator in the prefix (a prefix of transformers costs nothing to redo).
+    is an estimator whose fit may not be deterministic. Sharing needs a Pipeline (pyspark's own, with
+    no subclass of it anywhere in the tree), two maps or more, and an estimator in the prefix (a
+    prefix of transformers costs nothing to redo).
     """
     if not isinstance(estimator, Pipeline) or len(maps) < 2:
+        return 0
+    if any(type(pipeline) is not Pipeline for pipeline, _ in _pipelines(estimator)):
+        # A Pipeline subclass may fit its stages its own way (override fit or _fit): fitting its
+        # stages here instead would not be the same fit, so it is fitted whole, map by map.
         return 0
     touched = {param.parent for param_map in maps for param in param_map}
     leaves = list(_leaves(estimator))

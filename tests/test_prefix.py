@@ -69,6 +69,24 @@ def test_a_param_of_a_pipeline_nested_in_a_stage_touches_that_stage(stages):
     assert _length(Pipeline(stages=[s["si"], OneVsRest(classifier=Watched()), s["lr"]]), [{s["lr"].regParam: 0.0}, {}]) == 1
 
 
+class LoggedPipeline(Pipeline):
+    """A Pipeline subclass that fits its own way (here: it logs each fit first)."""
+
+    def _fit(self, dataset):
+        print(f"fitting {self.uid}")
+        return super()._fit(dataset)
+
+
+def test_a_pipeline_subclass_anywhere_in_the_tree_is_fitted_whole(stages):
+    # Sharing fits the prefix stages itself; a subclass that overrides fit would be bypassed.
+    s = stages
+    grid = [{s["lr"].regParam: 0.0}, {s["lr"].regParam: 1.0}]
+    assert _length(LoggedPipeline(stages=[s["si"], s["ohe"], s["va"], s["sc"], s["lr"]]), grid) == 0
+    nested = Pipeline(stages=[LoggedPipeline(stages=[s["si"], s["ohe"]]), s["va"], s["sc"], s["lr"]])
+    assert _length(nested, grid) == 0
+    assert _length(Pipeline(stages=[Pipeline(stages=[s["si"], s["ohe"]]), s["va"], s["sc"], s["lr"]]), grid) == 4
+
+
 def test_nothing_is_shared_when_it_would_save_nothing_or_might_change_results(stages):
     s = stages
     grid = [{s["lr"].regParam: 0.0}, {s["lr"].regParam: 1.0}]
