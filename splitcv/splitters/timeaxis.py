@@ -183,8 +183,10 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
         return {**self._sizes(), "embargo": self.getEmbargo()}
 
     def _purges(self) -> bool:
+        """Whether folds lose rows to purge or embargo (a zero embargo, written as a duration too, is none)."""
         embargo = self.getEmbargo()
-        return self.getLabelEndCol() is not None or not (embargo == 0 or (isinstance(embargo, str) and parse_duration(embargo, "embargo").is_zero))
+        zero = embargo == 0 or (isinstance(embargo, str) and parse_duration(embargo, "embargo").is_zero)
+        return self.getLabelEndCol() is not None or not zero
 
     def _check_params(self) -> None:
         if not self.isDefined(self.timeCol) or self.getOrDefault(self.timeCol) is None:
@@ -241,6 +243,8 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
                 for i, c in enumerate(plan.counts)
             ]
         latest = [max((end for end, _ in ends if end is not None), default=p) for p, ends in zip(points, by_end)]
+        label_end = self.getLabelEndCol()
+        end_points = kind.as_points(F.col(quote(label_end))) if label_end is not None else None
         prefix = [0]
         for c in plan.counts:
             prefix.append(prefix[-1] + c)
@@ -250,15 +254,13 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
             train, _ = embargo_training(plan.scale, points, fold.train, [end for _, end in fold_spans], plan.sizes["embargo"])
             before = sum(prefix[b] - prefix[a] for a, b in fold.train)
             embargoed.append(before - sum(prefix[b] - prefix[a] for a, b in train))
-            if plan.by_end is None:
+            if end_points is None:
                 fold_spans = []  # no label ends: nothing to purge
-            kept = Fold(train, fold.validation, fold.more_validation)
-            folds.append(kept)
+            folds.append(Fold(train, fold.validation, fold.more_validation))
             spans.append(fold_spans)
             training = render_ranges(time, points, train, kind.literal) if train else F.lit(False)
-            for start, end in fold_spans:
-                overlaps = (kind.as_points(time) <= F.lit(end)) & (kind.as_points(F.col(quote(self.getLabelEndCol() or ""))) >= F.lit(start))
-                training = training & ~overlaps
+            for start, end in fold_spans:  # the purge rule, as a filter (splitcv.plan.purge.is_purged)
+                training = training & ~((kind.as_points(time) <= F.lit(end)) & (end_points >= F.lit(start)))
             conditions.append((training, render_ranges(time, points, fold.segments, kind.literal)))
         infos = purged_infos(folds, spans, embargoed, points, by_end, kind.to_python, plan.per_class is not None)
         return FoldSet(conditions, infos)
