@@ -42,4 +42,8 @@ from splitcv.validator import (  # noqa: E402
 
 __all__ += ["ParallelCrossValidator", "ParallelCrossValidatorModel", "MetricWarning", "SingleClassFoldWarning"]
 
+from splitcv.choice import OneOf  # noqa: E402
+
+__all__ += ["OneOf"]
+
 # The leakage auditor lives in splitcv.testing (audit_splitter, assert_no_leakage).

@@ -2,89 +2,42 @@
 
 Layout under ``path``::
 
-    metadata/       DefaultParamsWriter-style JSON: class, simple Params, param maps, metrics
+    metadata/       pyspark's Params metadata (DefaultParamsWriter.saveMetadata): class, uid,
+                    every JSON Param, plus the param maps, metrics and folds
     estimator/      the estimator, saved by its own writer
     evaluator/      the evaluator
     splitter/       the splitter (built-in or a user's class), as a Params directory
+    epm_<n>/        each Params object a param map holds (a classifier, a Pipeline's stages), once
     bestModel/      (model) the refit best model
-    subModels/fold-F/model-J/   (model) sub-models, when collected
+    subModels/fold-F/model-J/   (model) sub-models, when collected, unless the writer's option
+                    ``persistSubModels`` is "false"
 
 pyspark's own validator reader assumes Spark's validators and misreads a third-party one, and its
-writer drops ``stdMetrics`` and aliases sub-models across folds; this one is written for ours.
+writer drops ``stdMetrics``, aliases sub-models across folds and cannot save a meta-estimator (a
+Pipeline, a OneVsRest) or a list of stages in a param map; this one is written for ours. The Params
+themselves go through pyspark's public helpers (``extractJsonParams``, ``saveMetadata``,
+``getAndSetParams``), so a new Param is saved without being listed here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
 import os
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Optional
 
-from pyspark.errors import AnalysisException
 from pyspark.ml.param import Params
-from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, MLWriter
+from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, MLWritable, MLWriter
+
+from splitcv.param_maps import stage_uids
+from splitcv.splitters.base import FoldInfo
+from splitcv.writing import is_connect, refusing_existing_save, save_stage
 
 __all__ = ["ValidatorWriter", "ValidatorReader", "ValidatorModelWriter", "ValidatorModelReader"]
 
-_SIMPLE_PARAMS = ("parallelism", "collectSubModels", "refit", "singleClassFolds", "sharePipelinePrefix", "racing", "racingConfidence", "memoryBudget", "scoreInOnePass")
+#: Params saved in directories of their own, not in the metadata's JSON.
+_STAGE_PARAMS = ("estimator", "evaluator", "splitter", "estimatorParamMaps")
 FORMAT_VERSION = 1
-
-
-def _is_connect(session: Any) -> bool:
-    return type(session).__module__.startswith("pyspark.sql.connect")
-
-
-def _save_stage(stage: Params, path: str, overwrite: bool) -> None:
-    writer = stage.write()
-    if overwrite:
-        from pyspark.sql.utils import is_remote
-
-        if is_remote() and type(writer).__name__ != "RemoteMLWriter":
-            # A Python stage's DefaultParamsWriter deletes the old directory through the JVM
-            # gateway, which a Connect client lacks; the Connect server's ML helper deletes it
-            # instead (as pyspark does for a Pipeline). Connect's own writers overwrite themselves.
-            from pyspark.ml.connect.readwrite import RemoteMLWriter
-
-            RemoteMLWriter.handleOverwrite(path, True)
-        else:
-            writer = writer.overwrite()
-    writer.save(path)
-
-
-@contextlib.contextmanager
-def refusing_existing_save(path: str, instance: Params) -> Iterator[None]:
-    """Turn Spark's ``[PATH_ALREADY_EXISTS]`` into a ``FileExistsError`` naming ``path`` and the fix.
-
-    Wraps the first write of a save, ``path/metadata`` (mode "error"): Spark refuses it when an
-    earlier save is there, while analysing the write, so nothing has been written yet. Spark
-    Connect raises the same error class from the server, so no JVM gateway is needed to check.
-    """
-    try:
-        yield
-    except AnalysisException as error:
-        condition = getattr(error, "getCondition", error.getErrorClass)()
-        if condition != "PATH_ALREADY_EXISTS" and "PATH_ALREADY_EXISTS" not in str(error):
-            raise
-        raise FileExistsError(
-            f"{path!r} already exists and holds a save; {type(instance).__name__}.write().save() does not "
-            f"replace it. Replace it with write().overwrite().save({path!r}), or save to another path"
-        ) from None
-
-
-class SplitterWriter(DefaultParamsWriter):
-    """A splitter's writer: pyspark's own, refusing an existing save the way the validator's does,
-    and overwriting over Spark Connect too (pyspark's deletes the old save through the JVM gateway)."""
-
-    def save(self, path: str) -> None:
-        if self.shouldOverwrite and _is_connect(self.sparkSession):
-            from pyspark.ml.connect.readwrite import RemoteMLWriter
-
-            RemoteMLWriter.handleOverwrite(path, True)
-            self.saveImpl(path)
-            return
-        with refusing_existing_save(path, self.instance):  # a Params save writes its metadata only
-            super().save(path)
 
 
 def _encode_value(value: Any) -> Any:
@@ -109,25 +62,79 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
-def _encode_param_maps(maps: list[dict]) -> list[list[dict[str, Any]]]:
+def _stages_in(value: Any) -> Optional[list[Params]]:
+    """The Params objects a param map value holds (one, or a list such as a Pipeline's stages), or
+    None for a JSON value."""
+    if isinstance(value, Params):
+        return [value]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(item, Params) for item in value):
+        return list(value)
+    return None
+
+
+def _encode_param_maps(
+    maps: list[dict], save: Optional[Callable[[Params, str], None]] = None
+) -> list[list[dict[str, Any]]]:
+    """The param maps as JSON entries. A value that holds Params objects (an estimator, a list of
+    stages) is written by ``save`` to a directory of its own, ``epm_<n>``, once per object, and the
+    entry names that directory (``isJson: false``), as Spark's validators do; without ``save``
+    only checks that everything can be saved."""
+    directories: dict[int, str] = {}
+    kept: list[Params] = []  # keeps each object alive, so that its id() stays its own
+
+    def directory(stage: Params) -> str:
+        if id(stage) not in directories:
+            directories[id(stage)] = f"epm_{len(directories)}"
+            kept.append(stage)
+            if save is not None:
+                save(stage, directories[id(stage)])
+        return directories[id(stage)]
+
     encoded = []
     for index, param_map in enumerate(maps):
         entries = []
         for param, value in param_map.items():
-            if isinstance(value, Params):
+            where = f"estimatorParamMaps[{index}] sets {param.name} to {value!r}"
+            stages = _stages_in(value)
+            if stages is not None:
+                for stage in stages:
+                    if not isinstance(stage, MLWritable):
+                        raise ValueError(
+                            f"{where}: a {type(stage).__name__}, which has no write() and cannot be saved; make "
+                            "it MLWritable (pyspark.ml.util.DefaultParamsWritable for a Python estimator)"
+                        )
+                paths: Any = [directory(stage) for stage in stages]
+                entries.append({
+                    "parent": param.parent, "name": param.name, "isJson": False,
+                    "value": paths[0] if isinstance(value, Params) else paths,
+                })
+                continue
+            try:
+                text = json.dumps(_encode_value(value), allow_nan=True)
+            except (TypeError, ValueError):
                 raise ValueError(
-                    f"estimatorParamMaps[{index}] sets {param.name} to a {type(value).__name__}; "
-                    "only JSON values (numbers, strings, lists) can be saved in a param map"
-                )
-            entries.append({"parent": param.parent, "name": param.name, "value": json.dumps(_encode_value(value))})
+                    f"{where}: a {type(value).__name__}, which cannot be saved; a param map value must be JSON "
+                    "(numbers, strings, booleans, lists of them) or Params objects (estimators, transformers, "
+                    "lists of stages)"
+                ) from None
+            entries.append({"parent": param.parent, "name": param.name, "value": text, "isJson": True})
         encoded.append(entries)
     return encoded
 
 
-def _decode_param_maps(encoded: list[list[dict[str, Any]]], estimator: Params) -> list[dict]:
-    from splitcv.prefix import _stage_uids
+def _decode_param_maps(
+    encoded: list[list[dict[str, Any]]], estimator: Params, load: Callable[[str], Params]
+) -> list[dict]:
+    # Stages by uid through the whole tree, validators nested in a Pipeline included: pyspark's
+    # MetaAlgorithmReadWrite.getUidMap refuses those ("does not support nested validator").
+    owners = stage_uids(estimator)
+    loaded: dict[str, Params] = {}  # an object shared by several maps comes back shared
 
-    owners = _stage_uids(estimator)
+    def stage(directory: str) -> Params:
+        if directory not in loaded:
+            loaded[directory] = load(directory)
+        return loaded[directory]
+
     maps = []
     for entries in encoded:
         param_map = {}
@@ -138,9 +145,32 @@ def _decode_param_maps(encoded: list[list[dict[str, Any]]], estimator: Params) -
                     f"a saved param map sets {entry['parent']}.{entry['name']}, but the saved estimator has no "
                     "stage with that uid; the saved directory is damaged"
                 )
-            param_map[owner.getParam(entry["name"])] = _decode_value(json.loads(entry["value"]))
+            value = entry["value"]
+            if entry.get("isJson", True):
+                decoded = _decode_value(json.loads(value))
+            else:
+                decoded = stage(value) if isinstance(value, str) else [stage(v) for v in value]
+            param_map[owner.getParam(entry["name"])] = decoded
         maps.append(param_map)
     return maps
+
+
+def _persist_sub_models(writer: MLWriter) -> bool:
+    """The writer option Spark's tuning models take: ``write().option("persistSubModels", "false")``
+    leaves collected sub-models out of the save; unset, they are saved when there are any."""
+    option = writer.optionMap.get("persistsubmodels")  # MLWriter.option lowercases the key
+    has = writer.instance.subModels is not None
+    if option is None:
+        return has
+    text = str(option).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(f'option("persistSubModels", {option!r}) is not "true" or "false"')
+    if text == "true" and not has:
+        raise ValueError(
+            'option("persistSubModels", "true") asks to save sub-models, but this model has none: fit with '
+            "collectSubModels=True to keep them"
+        )
+    return text == "true"
 
 
 class _Writer(MLWriter):
@@ -152,7 +182,7 @@ class _Writer(MLWriter):
         # Refuse what cannot be saved before an overwrite deletes the earlier save.
         self._check()
         if self.shouldOverwrite:
-            if _is_connect(self.sparkSession):
+            if is_connect(self.sparkSession):
                 # A Connect client has no JVM gateway to delete the old directory with; the
                 # server's ML helper deletes it, so no part of an earlier save is left behind.
                 from pyspark.ml.connect.readwrite import RemoteMLWriter
@@ -167,21 +197,20 @@ class _Writer(MLWriter):
 
     def _metadata(self, path: str, extra: dict[str, Any]) -> None:
         instance = self.instance
-        params = {name: instance.getOrDefault(name) for name in _SIMPLE_PARAMS if instance.isDefined(name)}
-        extra = {
-            "splitcvFormat": FORMAT_VERSION,
-            "estimatorParamMaps": _encode_param_maps(list(instance.getEstimatorParamMaps())),
-            **extra,
-        }
-        text = DefaultParamsWriter._get_metadata_to_save(instance, self.sparkSession, extra, params)
-        frame = self.sparkSession.createDataFrame([(text,)], schema="value string").coalesce(1)
-        # "error", not its alias "errorifexists": Spark Connect's writer knows only the short name.
-        with refusing_existing_save(path, instance):  # the first write: nothing is written before it
-            frame.write.mode("overwrite" if self.shouldOverwrite else "error").text(os.path.join(path, "metadata"))
+        save = lambda stage, directory: save_stage(stage, os.path.join(path, directory), self.shouldOverwrite)  # noqa: E731
+        extra = {"splitcvFormat": FORMAT_VERSION, **extra}
+        params = DefaultParamsWriter.extractJsonParams(instance, _STAGE_PARAMS)
+        # The metadata first: the first write, refused before anything is written when an earlier
+        # save is there. The param maps' stages go in their own directories after it.
+        maps = list(instance.getEstimatorParamMaps())
+        extra["estimatorParamMaps"] = _encode_param_maps(maps)
+        with refusing_existing_save(path, instance):
+            DefaultParamsWriter.saveMetadata(instance, path, self.sparkSession, extra, params)
+        _encode_param_maps(maps, save)
 
     def _stages(self, path: str) -> None:
         for name in ("estimator", "evaluator", "splitter"):
-            _save_stage(self.instance.getOrDefault(name), os.path.join(path, name), self.shouldOverwrite)
+            save_stage(self.instance.getOrDefault(name), os.path.join(path, name), self.shouldOverwrite)
 
 
 class ValidatorWriter(_Writer):
@@ -195,9 +224,13 @@ class ValidatorWriter(_Writer):
 
 
 class ValidatorModelWriter(_Writer):
+    def _check(self) -> None:
+        super()._check()
+        _persist_sub_models(self)
+
     def saveImpl(self, path: str) -> None:
         model = self.instance
-        sub_models = model.subModels
+        sub_models = model.subModels if _persist_sub_models(self) else None
         shape = [len(row) for row in sub_models] if sub_models is not None else None
         extra = {
             "bestIndex": model.bestIndex,
@@ -216,19 +249,22 @@ class ValidatorModelWriter(_Writer):
         self._metadata(path, extra)
         self._stages(path)
         if model.bestModel is not None:
-            _save_stage(model.bestModel, os.path.join(path, "bestModel"), self.shouldOverwrite)
+            save_stage(model.bestModel, os.path.join(path, "bestModel"), self.shouldOverwrite)
         if sub_models is not None:
             for f, row in enumerate(sub_models):
                 for j, sub in enumerate(row):
                     if sub is None:  # a skipped fold (singleClassFolds='skip') was never fitted
                         continue
-                    _save_stage(sub, os.path.join(path, "subModels", f"fold-{f}", f"model-{j}"), self.shouldOverwrite)
+                    save_stage(sub, os.path.join(path, "subModels", f"fold-{f}", f"model-{j}"), self.shouldOverwrite)
 
 
 class _Reader(MLReader):
     def __init__(self, cls: type) -> None:
         super().__init__()
         self.cls = cls
+
+    def _load(self, path: str) -> Params:
+        return DefaultParamsReader.loadParamsInstance(path, self.sparkSession)
 
     def _load_common(self, path: str) -> tuple[dict[str, Any], dict[str, Params]]:
         expected = f"{self.cls.__module__}.{self.cls.__name__}"
@@ -243,39 +279,35 @@ class _Reader(MLReader):
             raise ValueError(
                 f"{path!r} holds a saved {metadata.get('class')!r}, not a {expected}; load it with its own class"
             )
-        stages = {}
-        for name in ("estimator", "evaluator", "splitter"):
-            stages[name] = DefaultParamsReader.loadParamsInstance(os.path.join(path, name), self.sparkSession)
+        stages = {name: self._load(os.path.join(path, name)) for name in ("estimator", "evaluator", "splitter")}
         return metadata, stages
 
-    def _apply(self, instance: Params, metadata: dict[str, Any], stages: dict[str, Params]) -> Params:
+    def _apply(self, instance: Params, metadata: dict[str, Any], stages: dict[str, Params], path: str) -> Params:
         instance._resetUid(metadata["uid"])
-        maps = _decode_param_maps(metadata["estimatorParamMaps"], stages["estimator"])
-        values = {name: metadata["paramMap"][name] for name in _SIMPLE_PARAMS if name in metadata["paramMap"]}
-        instance._set(estimatorParamMaps=maps, **stages, **values)
+        DefaultParamsReader.getAndSetParams(instance, metadata, skipParams=list(_STAGE_PARAMS))
+        load = lambda directory: self._load(os.path.join(path, directory))  # noqa: E731
+        maps = _decode_param_maps(metadata["estimatorParamMaps"], stages["estimator"], load)
+        instance._set(estimatorParamMaps=maps, **stages)
         return instance
 
 
 class ValidatorReader(_Reader):
     def load(self, path: str) -> Params:
         metadata, stages = self._load_common(path)
-        return self._apply(self.cls(), metadata, stages)
+        return self._apply(self.cls(), metadata, stages, path)
 
 
 class ValidatorModelReader(_Reader):
     def load(self, path: str) -> Params:
-        from splitcv.splitters.base import FoldInfo
-
         metadata, stages = self._load_common(path)
-        load = lambda p: DefaultParamsReader.loadParamsInstance(p, self.sparkSession)  # noqa: E731
-        best: Optional[Params] = load(os.path.join(path, "bestModel")) if metadata["hasBestModel"] else None
+        best: Optional[Params] = self._load(os.path.join(path, "bestModel")) if metadata["hasBestModel"] else None
         sub_models = None
         if metadata["subModelShape"] is not None:
             shape = metadata["subModelShape"]
             saved = metadata.get("subModelsSaved")  # absent in saves from before it was written: all saved
             present = {(f, j) for f, j in saved} if saved is not None else {(f, j) for f, w in enumerate(shape) for j in range(w)}
             sub_models = [
-                [load(os.path.join(path, "subModels", f"fold-{f}", f"model-{j}")) if (f, j) in present else None
+                [self._load(os.path.join(path, "subModels", f"fold-{f}", f"model-{j}")) if (f, j) in present else None
                  for j in range(width)]
                 for f, width in enumerate(shape)
             ]
@@ -290,4 +322,4 @@ class ValidatorModelReader(_Reader):
             cvResults=metadata["cvResults"],
             skippedFolds=metadata.get("skippedFolds", []),
         )
-        return self._apply(model, metadata, stages)
+        return self._apply(model, metadata, stages, path)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from pyspark.ml import Estimator, Pipeline, PipelineModel, Transformer
-from pyspark.ml.param import Params
+from splitcv.param_maps import apply_map, stage_uids
 
 __all__ = ["shared_prefix_length", "prefix_stages", "fit_prefix", "fit_with_prefix"]
 
@@ -36,21 +36,6 @@ def _leaves(pipeline: Pipeline) -> Iterator[Any]:
             yield from _leaves(stage)
         else:
             yield stage
-
-
-def _stage_uids(stage: Params) -> dict[str, Any]:
-    """The estimator and every stage nested in it (Pipelines, OneVsRest classifiers), by uid."""
-    found = {stage.uid: stage}
-    children: list[Any] = []
-    if hasattr(stage, "getStages"):
-        children = list(stage.getStages())
-    for name in ("classifier", "estimator"):
-        if stage.hasParam(name) and stage.isDefined(name):
-            children.append(stage.getOrDefault(name))
-    for child in children:
-        if isinstance(child, Params):
-            found.update(_stage_uids(child))
-    return found
 
 
 def _pipelines(pipeline: Pipeline) -> Iterator[tuple[Pipeline, int]]:
@@ -74,7 +59,7 @@ def _deterministic(stage: Any) -> bool:
     around a user's Python classifier is not)."""
     return all(
         isinstance(part, Transformer) or type(part).__module__.startswith("pyspark.ml.")
-        for part in _stage_uids(stage).values()
+        for part in stage_uids(stage).values()
     )
 
 
@@ -101,7 +86,7 @@ def shared_prefix_length(estimator: Estimator, maps: Sequence[ParamMap]) -> int:
             end = min(end, first)
     length = 0
     for stage in leaves[:end]:
-        if set(_stage_uids(stage)) & touched or not _deterministic(stage):
+        if set(stage_uids(stage)) & touched or not _deterministic(stage):
             break
         length += 1
     if not any(isinstance(stage, Estimator) for stage in leaves[:length]):
@@ -138,7 +123,7 @@ class _Fitted(Estimator):
 
 def fit_with_prefix(pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefix: Sequence[Transformer]) -> PipelineModel:
     """``pipeline.fit(dataset, param_map)``, with the first ``len(prefix)`` stages already fitted."""
-    copy = pipeline.copy(param_map)  # fresh nested Pipelines too: replacing their stages is safe
+    copy = apply_map(pipeline, param_map)  # fresh nested Pipelines too: replacing their stages is safe
     remaining = list(prefix)
 
     def substitute(node: Pipeline) -> None:
@@ -149,7 +134,9 @@ def fit_with_prefix(pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefi
                 stages.append(stage)
             elif remaining:
                 model = remaining.pop(0)
-                stages.append(_Fitted(model) if isinstance(stage, Estimator) else stage)
+                # A copy per map (same uid, same fitted state): the sub-models of a fold would
+                # otherwise share one object, and setting a Param on one would set it on all.
+                stages.append(_Fitted(model.copy()) if isinstance(stage, Estimator) else stage)
             else:
                 stages.append(stage)
         node.setStages(stages)

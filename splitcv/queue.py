@@ -127,11 +127,13 @@ class SessionControl:
         whose client cannot read storage status."""
         if self.is_connect:
             return None
-        status = self.session.sparkContext._jsc.sc().getExecutorMemoryStatus()
-        total, entries = 0, status.iterator()
+        # The live executors by id, from the status store: getExecutorMemoryStatus() keys block
+        # managers by host:port only, which cannot tell the driver's from an executor's.
+        found, entries = [], self.session.sparkContext._jsc.sc().statusStore().executorList(True).iterator()
         while entries.hasNext():
-            total += int(entries.next()._2()._1())
-        return total
+            executor = entries.next()
+            found.append((str(executor.id()), int(executor.maxMemory())))
+        return executor_storage(found)
 
     def storage_fraction(self) -> float:
         """``spark.memory.storageFraction``: the share of that memory execution cannot take back."""
@@ -162,6 +164,21 @@ class SessionControl:
             rdd = rdds.get(rdd_id)
             if rdd is not None:
                 rdd.unpersist(False)
+
+
+def executor_storage(block_managers: Iterable[tuple[str, int]]) -> int:
+    """The storage memory RDD blocks can use, from ``(executor id, max memory)`` per block manager.
+
+    On a cluster the driver's block manager holds broadcasts and results, not the partitions of
+    a cached DataFrame or of an estimator's cached training set, so it is left out; in local mode
+    the driver is the only executor and counts.
+
+    >>> executor_storage([("driver", 400), ("0", 300), ("1", 300)]), executor_storage([("driver", 400)])
+    (600, 400)
+    """
+    found = list(block_managers)
+    executors = [memory for executor, memory in found if executor != "driver"]
+    return sum(executors) if executors else sum(memory for _, memory in found)
 
 
 def run_tasks(

@@ -141,8 +141,8 @@ class RacingScheduler:
         for index, task in enumerate(self._pending):
             if self._position[task.fold] >= self._released:
                 break  # sorted by fold: nothing later is released either
-            if task.param_map is not None and task.param_map not in alive:
-                continue
+            if task.param_map not in alive and (task.param_map is not None or not alive):
+                continue  # a dropped map's task, or a prefix no map will use
             if task.after is None or task.after in self._done:
                 return self._pending.pop(index)
         return None
@@ -169,4 +169,7 @@ class RacingScheduler:
                 for j, reason in clearly_worse(table, self._larger, self._confidence).items():
                     self.dropped[j], self.reasons[j] = position, reason
             self._released = max(self._released, min(self._decided + 1, len(self._folds)))
-        self._pending = [t for t in self._pending if t.param_map is None or t.param_map not in self.dropped]
+        alive = bool(self._alive())
+        self._pending = [
+            t for t in self._pending if (alive if t.param_map is None else t.param_map not in self.dropped)
+        ]

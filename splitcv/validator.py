@@ -17,8 +17,11 @@ from pyspark.sql import DataFrame
 
 from splitcv.budget import budget_bytes, fit_bytes, to_budget
 from splitcv.checks import describe_param_key, wrong_kind
+from splitcv.choice import OneOf
 from splitcv.compat import SplitterGetters
-from splitcv.prefix import _stage_uids, fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
+from splitcv.persistence import ValidatorModelReader, ValidatorModelWriter, ValidatorReader, ValidatorWriter
+from splitcv.param_maps import apply_map, dropped_values, stage_uids
+from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.racing import RacingScheduler
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
@@ -298,17 +301,28 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
                 f"estimatorParamMaps={maps!r} holds no param map; give at least one, e.g. "
                 "ParamGridBuilder().addGrid(lr.regParam, [0.01, 0.1]).build(), or [{}] for the defaults"
             )
-        owners = _stage_uids(estimator)
+        owners = stage_uids(estimator)
         for index, param_map in enumerate(maps):
             if not isinstance(param_map, dict):
                 raise TypeError(f"estimatorParamMaps[{index}]={param_map!r} is not a param map (a dict of Param to value)")
-            for param in param_map:
+            for param, value in param_map.items():
                 if not isinstance(param, Param) or param.parent not in owners:
                     raise ValueError(
                         f"estimatorParamMaps[{index}] sets {describe_param_key(param)}, which belongs to no stage "
                         f"of the estimator {estimator.uid}; build the grid from the estimator's own Params, "
                         "e.g. {lr.regParam: 0.1} for lr = LinearRegression()"
                     )
+                try:  # what fit would do when it copies the map into the estimator, before any job
+                    param.typeConverter(value)
+                except (TypeError, ValueError) as error:
+                    raise TypeError(
+                        f"estimatorParamMaps[{index}] sets {param.parent}.{param.name} to {value!r}, which that Param "
+                        f"does not take ({error}); give values of the Param's type ({param.doc})"
+                    ) from None
+        choices = [stage for stage in owners.values() if isinstance(stage, OneOf)]
+        for index, param_map in enumerate(maps):
+            for choice in choices:
+                choice.check_map(param_map, f"estimatorParamMaps[{index}]")
         splitter.check(dataset)
 
     # -- fit -------------------------------------------------------------------------------------
@@ -348,7 +362,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             )
             metrics = outcome["metrics"]
             chosen = select_best(metrics, larger, skipped, outcome["unrun"])
-            best_model = estimator.fit(data.drop(*folds.helpers), maps[chosen.best]) if refit else None
+            best_model = apply_map(estimator, maps[chosen.best]).fit(data.drop(*folds.helpers)) if refit else None
             model = ParallelCrossValidatorModel(
                 bestModel=best_model,
                 avgMetrics=chosen.avg,
@@ -357,7 +371,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
                 subModels=outcome["models"] if collect else None,
                 bestIndex=chosen.best,
                 folds=infos,
-                cvResults=_cv_results(maps, metrics, outcome, chosen),
+                cvResults=_cv_results(maps, metrics, outcome, chosen, estimator),
                 skippedFolds=skipped,
             )
             succeeded = True
@@ -379,14 +393,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         return that
 
     def write(self) -> "MLWriter":  # noqa: F821
-        from splitcv.persistence import ValidatorWriter
-
         return ValidatorWriter(self)
 
     @classmethod
     def read(cls) -> "MLReader":  # noqa: F821
-        from splitcv.persistence import ValidatorReader
-
         return ValidatorReader(cls)
 
 
@@ -398,6 +408,42 @@ def param_labels(maps: Sequence[ParamMap]) -> dict[Param, str]:
     for param in params:
         owners.setdefault(param.name, set()).add(param.parent)
     return {param: param.name if len(owners[param.name]) == 1 else f"{param.parent}.{param.name}" for param in params}
+
+
+def readable_value(value: Any) -> Any:
+    """A param map value as the results table keeps it: a Params object (a classifier, a stage) as
+    its class and the Params set on it, e.g. ``LogisticRegression(regParam=0.1)``, so that the
+    table reads well and saves as JSON; any other value as it is.
+
+    >>> from pyspark.ml.feature import Binarizer
+    >>> readable_value([Binarizer(threshold=0.5), 3])
+    ['Binarizer(threshold=0.5)', 3]
+    """
+    if isinstance(value, Params):
+        params = value.extractParamMap()
+        shown = ", ".join(
+            f"{p.name}={readable_value(params[p])!r}" if not isinstance(params[p], Params)
+            else f"{p.name}={readable_value(params[p])}"
+            for p in sorted(params, key=lambda p: p.name) if value.isSet(p)
+        )
+        return f"{type(value).__name__}({shown})"
+    if isinstance(value, (list, tuple)):
+        return [readable_value(item) for item in value]
+    return value
+
+
+def _row_params(param_map: ParamMap, labels: dict[Param, str], choices: Sequence[OneOf]) -> dict[str, Any]:
+    """A map as a row of the results table: a OneOf's choice as ``estimator`` (the candidate's class),
+    then the Params the map sets, Params objects described by :func:`readable_value`."""
+    row: dict[str, Any] = {}
+    for choice in choices:
+        if choice.candidate in param_map:
+            key = "estimator" if len(choices) == 1 else f"{choice.uid}.estimator"
+            row[key] = type(choice.getCandidates()[param_map[choice.candidate]]).__name__
+    for param, value in param_map.items():
+        if not any(param == choice.candidate for choice in choices):
+            row[labels[param]] = readable_value(value)
+    return row
 
 
 def _describe_map(param_map: ParamMap, labels: dict[Param, str]) -> str:
@@ -490,6 +536,7 @@ def _run_grid(
 
     k, m = len(splits), len(maps)
     prefix_length = shared_prefix_length(estimator, maps) if share_prefix else 0
+    forced = any(dropped_values(estimator, param_map) for param_map in maps)
     prefixes: dict[int, list[Any]] = {}
     metrics = [[float("nan")] * m for _ in range(k)]
     fit_seconds = [[float("nan")] * m for _ in range(k)]
@@ -521,11 +568,12 @@ def _run_grid(
             start = time.perf_counter()  # after the prefix: that is its own task
             index = task.param_map
             model = fit_with_prefix(estimator, maps[index], train, prefixes[task.fold])
-        elif race is not None:
+        elif race is not None or forced:
             # Racing runs some maps of a fold only: each task fits its own map, never a
-            # fitMultiple pass over maps that may leave the race.
+            # fitMultiple pass over maps that may leave the race. A map whose values the
+            # estimator's copy drops is applied by apply_map, which fitMultiple cannot do.
             start = time.perf_counter()
-            index, model = task.param_map, estimator.fit(train, maps[task.param_map])
+            index, model = task.param_map, apply_map(estimator, maps[task.param_map]).fit(train)
         else:
             models_of_fold = model_iterator(task.fold)
             # The fit time starts here, once the task has its thread and the fold's iterator:
@@ -597,7 +645,9 @@ def _run_grid(
 
     scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
     budget, needs = memory
-    need = lambda task: 0.0 if task.param_map is None else needs[task.fold]  # noqa: E731
+    # A prefix task fits estimators too (one that caches, say KMeans, holds as much as a map's fit):
+    # it is counted like the fold's map tasks.
+    need = lambda task: needs[task.fold]  # noqa: E731
     ran = run_tasks(scheduler, work, parallelism, control, describe, budget, need)
     done = {(t.fold, t.param_map) for t in ran if t.param_map is not None}
     dropped = getattr(scheduler, "dropped", {})
@@ -624,6 +674,7 @@ def _cv_results(
     metrics: list[list[float]],
     outcome: dict[str, Any],
     chosen: Selection,
+    estimator: Optional[Estimator] = None,
 ) -> dict[str, list[Any]]:
     """A table in the shape of scikit-learn's ``cv_results_``: one entry per param map.
 
@@ -635,7 +686,8 @@ def _cv_results(
     per_map = lambda table: [[table[f][j] for f in range(k)] for j in range(m)]  # noqa: E731
     fits, scorings = per_map(outcome["fit_seconds"]), per_map(outcome["score_seconds"])
     labels = param_labels(maps)
-    results: dict[str, list[Any]] = {"params": [{labels[p]: v for p, v in pm.items()} for pm in maps]}
+    choices = [s for s in stage_uids(estimator).values() if isinstance(s, OneOf)] if estimator is not None else []
+    results: dict[str, list[Any]] = {"params": [_row_params(pm, labels, choices) for pm in maps]}
     for f in range(k):
         results[f"split{f}_test_score"] = [metrics[f][j] for j in range(m)]
     results["mean_test_score"] = chosen.avg
@@ -746,12 +798,8 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
         return that
 
     def write(self) -> "MLWriter":  # noqa: F821
-        from splitcv.persistence import ValidatorModelWriter
-
         return ValidatorModelWriter(self)
 
     @classmethod
     def read(cls) -> "MLReader":  # noqa: F821
-        from splitcv.persistence import ValidatorModelReader
-
         return ValidatorModelReader(cls)

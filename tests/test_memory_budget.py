@@ -121,3 +121,46 @@ def test_a_users_cached_input_is_measured_alone_not_with_the_sessions_other_cach
     finally:
         mine.unpersist(blocking=True)
         unrelated.unpersist(blocking=True)
+
+
+def test_a_shared_pipeline_prefix_counts_against_the_budget(spark, wide, monkeypatch):
+    """A fold's shared prefix is fitted by a task of its own, which may cache as much as a map's fit
+    (a KMeans or an untouched LogisticRegression in the prefix): under a budget no task fits
+    beside, prefix tasks run alone too."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import StringIndexer, VectorAssembler
+    from pyspark.ml.regression import LinearRegression
+    from pyspark.sql import functions as F
+
+    import splitcv.validator as validator_module
+
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def counted(function):
+        def run(*args, **kwargs):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            try:
+                return function(*args, **kwargs)
+            finally:
+                with lock:
+                    running[0] -= 1
+        return run
+
+    monkeypatch.setattr(validator_module, "fit_prefix", counted(validator_module.fit_prefix))
+    monkeypatch.setattr(validator_module, "fit_with_prefix", counted(validator_module.fit_with_prefix))
+    frame = wide.limit(400).withColumn("kind", F.when(F.col("x0") > 0.5, "a").otherwise("b"))
+    lr = LinearRegression(maxIter=5)
+    pipeline = Pipeline(stages=[
+        StringIndexer(inputCol="kind", outputCol="kind_i"),
+        VectorAssembler(inputCols=["kind_i", "x1"], outputCol="features"),
+        lr,
+    ])
+    model = ParallelCrossValidator(
+        estimator=pipeline, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 1.0}],
+        evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=3, seed=1), parallelism=4,
+        refit=False, memoryBudget=1,
+    ).fit(frame)
+    assert len(model.foldMetrics) == 3
+    assert most[0] == 1  # every task, prefixes included, ran alone

@@ -164,8 +164,12 @@ def test_shared_prefix_gives_the_whole_fits_results_with_one_prefix_fit_per_fold
         for j in range(3):
             assert _shape(shared.subModels[f][j]) == _shape(whole.subModels[f][j])
         first_stage = lambda m: m.stages[0].stages[0] if nested else m.stages[0]  # noqa: E731
-        assert len({id(first_stage(m)) for m in shared.subModels[f]}) == 1  # one prefix model per fold
-        assert len({id(first_stage(m)) for m in whole.subModels[f]}) == 3
+        # one prefix fit per fold (its uid), but each sub-model holds its own copy, as in a whole fit:
+        # changing a Param of one sub-model's stage must not change the others'
+        assert len({first_stage(m).uid for m in shared.subModels[f]}) == 1
+        assert len({id(first_stage(m)) for m in shared.subModels[f]}) == 3
+        first_stage(shared.subModels[f][0]).setHandleInvalid("error")
+        assert [first_stage(m).getHandleInvalid() for m in shared.subModels[f]] == ["error", "keep", "keep"]
     # a shared sub-model predicts like the whole one
     shared_pred = shared.subModels[1][2].transform(grunfeld).select("prediction").toPandas()
     whole_pred = whole.subModels[1][2].transform(grunfeld).select("prediction").toPandas()

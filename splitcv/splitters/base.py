@@ -18,6 +18,8 @@ from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable, MLWrit
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from splitcv.writing import SplitterWriter
+
 __all__ = [
     "FoldSplitter",
     "FoldInfo",
@@ -238,8 +240,6 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
 
     def write(self) -> MLWriter:
         """pyspark's Params writer, which refuses to save over an earlier save without ``overwrite()``."""
-        from splitcv.persistence import SplitterWriter
-
         return SplitterWriter(self)
 
     def __repr__(self) -> str:

@@ -129,6 +129,14 @@ def main(master: str) -> None:
         time.sleep(0.25)
     data = spark.createDataFrame(ROWS, COLUMNS)
     result: dict = {"app_id": app_id, "executors_before": executor_pids(app_id), "startup_seconds": time.time() - began}
+    # The memory budget's view of storage: the executors' block managers, not the driver's.
+    from splitcv.queue import SessionControl
+
+    block_managers: list[int] = []  # max storage memory by host:port, the driver's among them
+    entries = sc._jsc.sc().getExecutorMemoryStatus().iterator()
+    while entries.hasNext():
+        block_managers.append(int(entries.next()._2()._1()))
+    result["storage"] = {"block_managers": block_managers, "splitcv": SessionControl(spark).storage_memory()}
 
     start = time.time()
     result["plain"] = summary(make_validator().fit(data))

@@ -232,8 +232,9 @@ def test_shared_pipeline_prefix_and_class_counts_over_connect_equal_classic(fram
     assert model.folds == expected.folds and all(len(f.validation_classes) == 2 for f in model.folds)
     for row, expected_row in zip(model.foldMetrics, expected.foldMetrics):
         assert row == pytest.approx(expected_row, rel=1e-9)
-    # one StringIndexer model per fold, shared by both maps' pipelines
-    assert all(m[0].stages[0] is m[1].stages[0] for m in model.subModels)
+    # one StringIndexer fit per fold (one model on the server), a copy of it in each map's pipeline
+    assert all(m[0].stages[0] is not m[1].stages[0] for m in model.subModels)
+    assert all(m[0].stages[0]._java_obj is m[1].stages[0]._java_obj for m in model.subModels)
 
 
 def test_one_pass_scoring_over_connect_equals_classic_map_by_map(frames, monkeypatch):
@@ -368,6 +369,39 @@ def test_save_with_overwrite_and_load_over_connect(fitted, frames, tmp_path):
     cv.write().overwrite().save(path)  # and back: nothing of the model's save is left behind
     assert sorted(p.name for p in Path(path).iterdir()) == ["estimator", "evaluator", "metadata", "splitter"]
     assert ParallelCrossValidator.load(path).uid == cv.uid
+
+
+def test_a_grid_over_a_classifier_fits_saves_and_loads_over_connect(frames, tmp_path):
+    """Param maps holding estimators (OneVsRest's classifier): each map's classifier is fitted, and
+    the validator and its model save and load with every such value, as on classic."""
+    from pyspark.ml.classification import LogisticRegression, OneVsRest
+    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+
+    def validator():
+        ova = OneVsRest(classifier=LogisticRegression(maxIter=3), labelCol="cls")
+        grid = [{ova.classifier: LogisticRegression(maxIter=3, regParam=r, labelCol="cls")} for r in (0.0, 50.0)]
+        return ParallelCrossValidator(
+            estimator=ova, estimatorParamMaps=grid, evaluator=MulticlassClassificationEvaluator(labelCol="cls"),
+            splitter=KFoldSplitter(numFolds=2, seed=3), parallelism=4, refit=False,
+        )
+
+    classic, remote = (frame.withColumn("cls", frame["fold"].cast("double")) for frame in frames)
+    with classic_mode():
+        expected = validator().fit(classic)
+    cv = validator()
+    with _jvm_tripwires() as touched:
+        model = cv.fit(remote)
+        cv.write().save(str(tmp_path / "cv"))
+        model.write().save(str(tmp_path / "model"))
+        loaded_cv = ParallelCrossValidator.load(str(tmp_path / "cv"))
+        loaded = ParallelCrossValidatorModel.load(str(tmp_path / "model"))
+    assert touched == []
+    assert model.avgMetrics == pytest.approx(expected.avgMetrics, rel=1e-9)
+    assert model.avgMetrics[0] != model.avgMetrics[1]  # each map's classifier was fitted
+    for saved, back in zip(cv.getEstimatorParamMaps(), loaded_cv.getEstimatorParamMaps()):
+        (value,), (value_back,) = saved.values(), back.values()
+        assert value_back.uid == value.uid and value_back.getRegParam() == value.getRegParam()
+    assert loaded.avgMetrics == model.avgMetrics and loaded.cvResults == model.cvResults
 
 
 # -- failing clean ------------------------------------------------------------------------------------

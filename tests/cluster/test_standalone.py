@@ -80,3 +80,12 @@ def test_losing_an_executor_mid_fit_changes_nothing_and_leaves_nothing_cached(cl
     _assert_same(killed, local_result)
     assert cluster_run["persistent_rdds"] == 0
     assert cluster_run["cached_tables_empty"] is True
+
+
+def test_the_memory_budget_counts_the_executors_storage_not_the_drivers(cluster_run):
+    """'auto' is a share of the storage memory where cached partitions live: on a cluster, the
+    executors' block managers; the driver's holds no RDD blocks and is left out."""
+    managers = cluster_run["storage"]["block_managers"]
+    assert len(managers) == 3  # the driver and two executors
+    # the driver has 1g, each executor 512m: the driver's block manager is the largest
+    assert cluster_run["storage"]["splitcv"] == sum(managers) - max(managers)
