@@ -432,6 +432,16 @@ def readable_value(value: Any) -> Any:
     return value
 
 
+def own_plan(train: DataFrame, task: Task, maps: int) -> DataFrame:
+    """The fold's training rows under a plan of the task's own: a filter that is always true and
+    names the task. Spark's cache manager shares one cache entry among equal plans, so estimators
+    that persist their training DataFrame (pyspark's OneVsRest does) in concurrent fits of one fold
+    would share an entry, one fit's unpersist would drop it under the others, and their next jobs
+    would cache the data again outside any entry, an RDD nobody unpersists. The optimizer folds the
+    filter away: the rows, their order and the physical plan are the fold's."""
+    return train.where(f"{task.fold * maps + task.param_map} >= 0")
+
+
 def _row_params(param_map: ParamMap, labels: dict[Param, str], choices: Sequence[OneOf]) -> dict[str, Any]:
     """A map as a row of the results table: a OneOf's choice as ``estimator`` (the candidate's class),
     then the Params the map sets, Params objects described by :func:`readable_value`."""
@@ -537,6 +547,10 @@ def _run_grid(
     k, m = len(splits), len(maps)
     prefix_length = shared_prefix_length(estimator, maps) if share_prefix else 0
     forced = any(dropped_values(estimator, param_map) for param_map in maps)
+    # Estimator.fitMultiple's own iterator fits map by map, each as fit(dataset, map): that is done
+    # here per task, on a plan of the task's own. Only an estimator that fits several maps its own
+    # way gets the fold's iterator.
+    one_by_one = type(estimator).fitMultiple is Estimator.fitMultiple
     prefixes: dict[int, list[Any]] = {}
     metrics = [[float("nan")] * m for _ in range(k)]
     fit_seconds = [[float("nan")] * m for _ in range(k)]
@@ -567,13 +581,13 @@ def _run_grid(
         if prefix_length:
             start = time.perf_counter()  # after the prefix: that is its own task
             index = task.param_map
-            model = fit_with_prefix(estimator, maps[index], train, prefixes[task.fold])
-        elif race is not None or forced:
-            # Racing runs some maps of a fold only: each task fits its own map, never a
-            # fitMultiple pass over maps that may leave the race. A map whose values the
+            model = fit_with_prefix(estimator, maps[index], own_plan(train, task, m), prefixes[task.fold])
+        elif race is not None or forced or one_by_one:
+            # Each task fits its own map on its own plan. Racing runs some maps of a fold only, never
+            # a fitMultiple pass over maps that may leave the race; a map whose values the
             # estimator's copy drops is applied by apply_map, which fitMultiple cannot do.
             start = time.perf_counter()
-            index, model = task.param_map, apply_map(estimator, maps[task.param_map]).fit(train)
+            index, model = task.param_map, apply_map(estimator, maps[task.param_map]).fit(own_plan(train, task, m))
         else:
             models_of_fold = model_iterator(task.fold)
             # The fit time starts here, once the task has its thread and the fold's iterator:
@@ -793,9 +807,8 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
             cvResults=self.cvResults,
             skippedFolds=self.skippedFolds,
         )
-        that = self._copyValues(that, extra)
-        that.uid = self.uid
-        return that
+        that._resetUid(self.uid)  # before copying values: Params are owned by the uid
+        return self._copyValues(that, extra)
 
     def write(self) -> "MLWriter":  # noqa: F821
         return ValidatorModelWriter(self)

@@ -6,7 +6,6 @@ The oracle for the metrics is Spark's own CrossValidator on the same folds (``fo
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -54,7 +53,17 @@ def ova_fit(wine):
         estimator=pipeline, estimatorParamMaps=grid, evaluator=MulticlassClassificationEvaluator(metricName="accuracy"),
         splitter=KFoldSplitter(foldCol="fold"), parallelism=4, collectSubModels=True,
     )
-    return pipeline, grid, validator, validator.fit(wine)
+    sc = wine.sparkSession.sparkContext
+    persisted = lambda: {int(k) for k in sc._jsc.getPersistentRDDs().keySet().toArray()}  # noqa: E731
+    before = persisted()
+    model = validator.fit(wine)
+    return pipeline, grid, validator, model, persisted() - before
+
+
+def test_concurrent_one_vs_rest_fits_leave_no_cache_behind(ova_fit):
+    """pyspark's OneVsRest persists its training DataFrame; maps of one fold fitted at once must not
+    share that cache entry (see test_validator's test_each_task_fits_on_a_plan_of_its_own)."""
+    assert ova_fit[4] == set()
 
 
 def test_a_grid_over_a_classifier_fits_each_classifier_and_saves_every_value(spark, wine, ova_fit, tmp_path):
@@ -62,7 +71,7 @@ def test_a_grid_over_a_classifier_fits_each_classifier_and_saves_every_value(spa
     Spark's CrossValidator fits the same classifier for every map. Here each map's classifier is
     fitted: the metrics equal Spark's on a OneVsRest built without a classifier, whose copy keeps
     the map's (the oracle)."""
-    pipeline, grid, ours, model = ova_fit
+    pipeline, grid, ours, model, _ = ova_fit
     bare, bare_grid = _ova_grid(default_classifier=False)
     spark_model = CrossValidator(
         estimator=bare, estimatorParamMaps=bare_grid, evaluator=ours.getEvaluator(), foldCol="fold", numFolds=3,
