@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from pathlib import Path
 
-import splitcv
-import splitcv.testing as testing_module
+from pyspark.ml.param import Params
 
-PUBLIC_METHODS = ("split", "describe", "getNumFolds", "check", "plan", "fit", "transform", "summary", "copy", "write", "read")
+# Document this checkout's splitcv, not whichever one is installed (an editable install of another
+# worktree would otherwise be imported, and its API written here).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import splitcv  # noqa: E402
+import splitcv.testing as testing_module  # noqa: E402
+
+PUBLIC_METHODS = ("split", "describe", "getNumFolds", "check", "plan", "fit", "transform", "summary", "copy", "write", "read",
+                  "addGrid", "baseOn", "addDistribution", "build")
 
 
 def section(obj: object, name: str) -> list[str]:
@@ -22,7 +30,8 @@ def section(obj: object, name: str) -> list[str]:
         lines += ["```python", f"{name}{inspect.signature(obj)}", "```", ""]
     lines += [inspect.cleandoc(obj.__doc__ or ""), ""]
     if inspect.isclass(obj):
-        params = [p for p in obj().params] if name not in ("FoldSplitter", "FoldInfo") else []
+        # Only Params classes have Params to list (RandomParamGridBuilder is a plain builder, as pyspark's is)
+        params = [p for p in obj().params] if issubclass(obj, Params) and name != "FoldSplitter" else []
         if params:
             lines += ["| Param | meaning |", "| --- | --- |"] + [f"| `{p.name}` | {p.doc} |" for p in params] + [""]
         for method in PUBLIC_METHODS:

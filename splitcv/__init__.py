@@ -42,8 +42,12 @@ from splitcv.validator import (  # noqa: E402
 
 __all__ += ["ParallelCrossValidator", "ParallelCrossValidatorModel", "MetricWarning", "SingleClassFoldWarning"]
 
-from splitcv.choice import OneOf  # noqa: E402
+from splitcv.one_of import OneOf  # noqa: E402
 
 __all__ += ["OneOf"]
+
+from splitcv.search import RandomParamGridBuilder, choice, loguniform, randint, uniform  # noqa: E402
+
+__all__ += ["RandomParamGridBuilder", "uniform", "loguniform", "randint", "choice"]
 
 # The leakage auditor lives in splitcv.testing (audit_splitter, assert_no_leakage).

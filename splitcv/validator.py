@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame
 
 from splitcv.budget import budget_bytes, fit_bytes, to_budget
 from splitcv.checks import describe_param_key, wrong_kind
-from splitcv.choice import OneOf
+from splitcv.one_of import OneOf
 from splitcv.compat import SplitterGetters
 from splitcv.persistence import ValidatorModelReader, ValidatorModelWriter, ValidatorReader, ValidatorWriter
 from splitcv.param_maps import apply_map, dropped_values, stage_uids
