@@ -16,7 +16,7 @@ import splitcv  # noqa: E402
 import splitcv.testing as testing_module  # noqa: E402
 
 PUBLIC_METHODS = ("split", "describe", "getNumFolds", "check", "plan", "fit", "transform", "summary", "copy", "write", "read",
-                  "addGrid", "baseOn", "addDistribution", "build", "grid", "chosen")
+                  "addGrid", "baseOn", "addDistribution", "build", "grid", "chosen", "summary")
 
 
 def section(obj: object, name: str) -> list[str]:

@@ -46,6 +46,10 @@ from splitcv.one_of import OneOf  # noqa: E402
 
 __all__ += ["OneOf"]
 
+from splitcv.nested import NestedResult, nested_cross_validate  # noqa: E402
+
+__all__ += ["nested_cross_validate", "NestedResult"]
+
 from splitcv.search import RandomParamGridBuilder, choice, loguniform, randint, uniform  # noqa: E402
 
 __all__ += ["RandomParamGridBuilder", "uniform", "loguniform", "randint", "choice"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 from pyspark import keyword_only
@@ -442,6 +442,11 @@ def own_plan(train: DataFrame, task: Task, maps: int) -> DataFrame:
     return train.where(f"{task.fold * maps + task.param_map} >= 0")
 
 
+def _one_ofs(estimator: Estimator) -> list[OneOf]:
+    """The OneOf stages in the estimator's tree (their choice is shown as the row's estimator)."""
+    return [stage for stage in stage_uids(estimator).values() if isinstance(stage, OneOf)]
+
+
 def _row_params(param_map: ParamMap, labels: dict[Param, str], choices: Sequence[OneOf]) -> dict[str, Any]:
     """A map as a row of the results table: a OneOf's choice as ``estimator`` (the candidate's class),
     then the Params the map sets, Params objects described by :func:`readable_value`."""
@@ -538,6 +543,7 @@ def _run_grid(
     race: Optional[tuple[bool, float]] = None,
     memory: tuple[Optional[float], Sequence[float]] = (None, ()),
     one_pass: bool = False,
+    fold_name: Callable[[int], str] = lambda fold: f"fold {fold}",
 ) -> dict[str, Any]:
     """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps;
     ``one_pass`` scores a fold's maps in one job once the last of them is fitted (not with racing,
@@ -634,7 +640,7 @@ def _run_grid(
                 except Exception as error:
                     described = f"param map {j} {_describe_map(maps[j], labels)}"
                     raise RuntimeError(
-                        f"scoring fold {fold}'s param maps together, {described}: {type(error).__name__}: {error}"
+                        f"scoring {fold_name(fold)}'s param maps together, {described}: {type(error).__name__}: {error}"
                     ) from error
         each = (time.perf_counter() - start) / len(order)
         for j, score in zip(order, scores):
@@ -654,8 +660,8 @@ def _run_grid(
     def describe(task: Task) -> str:
         if task.param_map is None:
             names = ", ".join(stage.uid for stage in prefix_stages(estimator, prefix_length))
-            return f"fold {task.fold}'s shared pipeline prefix ({names})"
-        return f"fold {task.fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
+            return f"{fold_name(task.fold)}'s shared pipeline prefix ({names})"
+        return f"{fold_name(task.fold)} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
     scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
     budget, needs = memory
@@ -700,7 +706,7 @@ def _cv_results(
     per_map = lambda table: [[table[f][j] for f in range(k)] for j in range(m)]  # noqa: E731
     fits, scorings = per_map(outcome["fit_seconds"]), per_map(outcome["score_seconds"])
     labels = param_labels(maps)
-    choices = [s for s in stage_uids(estimator).values() if isinstance(s, OneOf)] if estimator is not None else []
+    choices = _one_ofs(estimator) if estimator is not None else []
     results: dict[str, list[Any]] = {"params": [_row_params(pm, labels, choices) for pm in maps]}
     for f in range(k):
         results[f"split{f}_test_score"] = [metrics[f][j] for j in range(m)]

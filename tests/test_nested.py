@@ -1,0 +1,120 @@
+"""Nested cross-validation (issue 13, part 4). The oracle: for each outer fold, the validator's own
+fit on that fold's training rows (tested against Spark's CrossValidator elsewhere), its best map
+refit there and scored on the outer validation rows by the evaluator."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from pyspark.ml.evaluation import RegressionEvaluator
+from pyspark.ml.feature import VectorAssembler
+from pyspark.ml.regression import LinearRegression
+
+from estimators import Watched
+from splitcv import (
+    ExpandingWindowSplitter,
+    KFoldSplitter,
+    NestedResult,
+    ParallelCrossValidator,
+    SlidingWindowSplitter,
+    nested_cross_validate,
+)
+
+
+@pytest.fixture(scope="module")
+def macro(spark):
+    """statsmodels' US macro data, quarterly 1959-2009: real investment from real GDP and consumption."""
+    import statsmodels.api as sm
+
+    data = sm.datasets.macrodata.load_pandas().data
+    rows = [(i, float(r.realgdp), float(r.realcons), float(r.realinv)) for i, r in enumerate(data.itertuples())]
+    frame = spark.createDataFrame(rows, ["quarter", "gdp", "cons", "label"])
+    return VectorAssembler(inputCols=["gdp", "cons"], outputCol="features").transform(frame)
+
+
+def _validator(parallelism=4):
+    lr = LinearRegression(solver="normal")
+    return ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: r} for r in (0.0, 10.0, 1e4)],
+        evaluator=RegressionEvaluator(metricName="rmse"),
+        splitter=SlidingWindowSplitter(timeCol="quarter", windowSize=60, horizon=8, numFolds=3), parallelism=parallelism,
+    )
+
+
+def test_nested_equals_tuning_each_outer_training_set_then_scoring_outside(spark, macro):
+    outer = ExpandingWindowSplitter(timeCol="quarter", horizon=16, numFolds=3)
+    validator = _validator()
+    result = nested_cross_validate(validator, macro, outer)
+    assert isinstance(result, NestedResult) and len(result.outerMetrics) == 3
+    evaluator = validator.getEvaluator()
+    for o, (train, validation) in enumerate(outer.split(macro)):
+        alone = validator.fit(train)  # the oracle: the tuning run on the outer training rows
+        assert result.bestIndex[o] == alone.bestIndex
+        assert result.innerAvgMetrics[o] == pytest.approx(alone.avgMetrics, rel=1e-12)
+        best = validator.getEstimator().fit(train, validator.getEstimatorParamMaps()[alone.bestIndex])
+        assert result.outerMetrics[o] == pytest.approx(evaluator.evaluate(best.transform(validation)), rel=1e-12)
+        assert result.bestParams[o] == {"regParam": [0.0, 10.0, 1e4][alone.bestIndex]}
+    assert result.mean == pytest.approx(sum(result.outerMetrics) / 3)
+    table = result.summary()
+    assert list(table.columns) == ["outer_fold", "params", "inner_mean", "outer_metric"] and len(table) == 3
+
+
+def test_inner_folds_lie_inside_their_outer_training_rows(spark, macro):
+    """No leakage between the levels: every inner fold ends before its outer validation starts."""
+    outer = ExpandingWindowSplitter(timeCol="quarter", horizon=16, gap=2, numFolds=3)
+    result = nested_cross_validate(_validator(), macro, outer)
+    for info, inner in zip(result.outerFolds, result.innerFolds):
+        assert len(inner) == 3
+        for fold in inner:
+            assert info.train_start <= fold.train_start and fold.validation_end <= info.train_end
+            assert fold.validation_end < info.validation_start
+
+
+def test_inner_splitter_that_cannot_make_folds_names_the_outer_fold(spark, macro):
+    outer = ExpandingWindowSplitter(timeCol="quarter", horizon=40, numFolds=5)  # first training set: 3 quarters
+    with pytest.raises(ValueError, match=r"outer fold 0 of 5 \(training rows 3, 0 to 2\): the validator's splitter "
+                                         r"cannot make inner folds on this fold's training rows"):
+        nested_cross_validate(_validator(), macro, outer)
+
+
+def test_bad_input_is_refused_before_any_job(spark, macro):
+    validator = _validator()
+    with pytest.raises(TypeError, match="give a ParallelCrossValidator"):
+        nested_cross_validate(LinearRegression(), macro, KFoldSplitter())
+    with pytest.raises(TypeError, match="outerSplitter=.* is a LinearRegression, not a FoldSplitter"):
+        nested_cross_validate(validator, macro, LinearRegression())
+    with pytest.raises(ValueError, match="racing=False"):
+        nested_cross_validate(validator.copy().setRacing(True), macro, KFoldSplitter())
+
+
+def test_inner_tasks_of_every_outer_fold_share_one_queue(spark, macro):
+    """All inner (fold, map) tasks run from one pool of ``parallelism`` threads: tasks of different
+    outer folds are in flight together, and never more than ``parallelism`` at once."""
+    Watched.reset()
+    est = Watched()
+    lock, running, most = threading.Lock(), [0], [0]
+    original = Watched._fit
+
+    def counted(self, dataset):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return original(self, dataset)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    Watched._fit = counted
+    try:
+        validator = ParallelCrossValidator(
+            estimator=est, estimatorParamMaps=[{est.hold: 0.2}, {est.hold: 0.21}], evaluator=RegressionEvaluator(),
+            splitter=ExpandingWindowSplitter(timeCol="quarter", horizon=8, numFolds=2), parallelism=4,
+        )
+        result = nested_cross_validate(validator, macro, ExpandingWindowSplitter(timeCol="quarter", horizon=20, numFolds=2))
+    finally:
+        Watched._fit = original
+    assert Watched.calls == 2 * 2 * 2 + 2  # inner (outer fold x inner fold x map) tasks, then the 2 refits
+    assert most[0] == 4  # the pool was full: tasks of both outer folds ran together
+    assert len(result.outerMetrics) == 2
