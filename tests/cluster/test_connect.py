@@ -404,6 +404,37 @@ def test_a_grid_over_a_classifier_fits_saves_and_loads_over_connect(frames, tmp_
     assert loaded.avgMetrics == model.avgMetrics and loaded.cvResults == model.cvResults
 
 
+def test_one_of_several_estimator_types_fits_saves_and_loads_over_connect(frames, tmp_path):
+    """OneOf (a Python estimator around pyspark's) over Connect: each map fits its candidate, as on
+    classic, and the validator's model saves and loads with the candidates."""
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.regression import DecisionTreeRegressor, LinearRegression
+
+    from splitcv import OneOf
+
+    def validator():
+        lr, tree = LinearRegression(maxIter=5), DecisionTreeRegressor(maxDepth=2, seed=1)
+        choice = OneOf(candidates=[lr, tree])
+        return ParallelCrossValidator(
+            estimator=choice, estimatorParamMaps=choice.grid({lr: [{lr.regParam: 0.0}, {lr.regParam: 5.0}]}),
+            evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=2, seed=3), parallelism=4,
+        )
+
+    classic, remote = frames
+    with classic_mode():
+        expected = validator().fit(classic)
+    with _jvm_tripwires() as touched:
+        model = validator().fit(remote)
+        model.write().save(str(tmp_path / "model"))
+        loaded = ParallelCrossValidatorModel.load(str(tmp_path / "model"))
+    assert touched == []
+    assert model.avgMetrics == pytest.approx(expected.avgMetrics, rel=1e-9)
+    assert [row["estimator"] for row in model.cvResults["params"]] == [
+        "LinearRegression", "LinearRegression", "DecisionTreeRegressor"]
+    assert loaded.cvResults == model.cvResults
+    assert [type(c).__name__ for c in loaded.getEstimator().getCandidates()] == ["LinearRegression", "DecisionTreeRegressor"]
+
+
 # -- failing clean ------------------------------------------------------------------------------------
 
 
