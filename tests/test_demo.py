@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +79,33 @@ def test_the_tuning_run_tunes_and_matches_spark(spark, co2_df):
     assert len(result["model"].folds) == 3
     assert "Spark CrossValidator" in text and "ParallelCrossValidator" in text
     assert not co2_df.is_cached
+
+
+# A fit that reaches Spark's native BLAS and LAPACK (the normal-equation solver) in the demo's session.
+_QUIET_RUN = """
+from pyspark.ml.feature import VectorAssembler
+from pyspark.ml.regression import LinearRegression
+from splitcv.demo import start_spark
+spark = start_spark()
+rows = spark.createDataFrame([(1.0, 2.0, 3.1), (2.0, 1.0, 2.9), (3.0, 5.0, 8.2), (4.0, 2.0, 6.1)], "a double, b double, label double")
+data = VectorAssembler(inputCols=["a", "b"], outputCol="features").transform(rows)
+LinearRegression(solver="normal", regParam=0.1).fit(data)
+spark.stop()
+print("fitted")
+"""
+
+
+def test_the_demos_own_session_prints_nothing_on_stderr():
+    """netlib's 'JNI_OnLoad: dlopen(libblas.so.3) failed' lines come from C, past any logger;
+    Spark's startup lines and warnings come before the demo can set a log level. Neither should
+    reach the user. The JDK's own note on the incubator module Spark's launcher adds is the one
+    line no setting silences."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK_GATEWAY", "SPARK_CONNECT"))}
+    done = subprocess.run(
+        [sys.executable, "-c", _QUIET_RUN], cwd=Path(__file__).resolve().parent.parent, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["fitted"]
+    printed = [line for line in done.stderr.splitlines() if line.strip()]
+    assert [line for line in printed if not line.startswith("WARNING: Using incubator modules")] == []
