@@ -91,10 +91,11 @@ def co2_features(df, lags: Sequence[int] = (1, 2, 52)):
     * ``label``: ``co2_ppm``.
 
     Rows where ``co2_ppm`` or a lag is null are dropped: the first ``max(lags)`` weeks, and the
-    weeks at and just after a missing measurement. The result is the same whatever the input's
-    partitioning: each lag is a join on the week ``k`` weeks back, and the index counts days from
-    the first week. Neither uses a window: a window over one whole series moves it to a single
-    partition, and Spark logs a warning for each such window it runs.
+    weeks at and just after a missing measurement. The result is one partition in week order
+    whatever the input's partitioning, so a model fitted on it adds its rows up in the same order
+    in every run (metrics repeat to the last bit). Each lag is a join on the week ``k`` weeks back
+    and the index counts days from the first week: no window, for which Spark would log a
+    warning each time it runs one over the whole series.
 
     The lags are of the observed series, so a model on them forecasts one week ahead: in a fold
     whose validation window is a year long, a validation week's ``co2_lag_1`` is the observed week
@@ -122,7 +123,8 @@ def co2_features(df, lags: Sequence[int] = (1, 2, 52)):
     for k, name in zip(lags, lag_cols):
         # Each week's value, moved k weeks later: joined on week, it is that week's lag k.
         later = df.select(F.date_add(F.col("week").cast("date"), 7 * k).alias("_lag_week"), value.alias(name))
-        out = out.join(later, F.col("week").cast("date") == F.col("_lag_week"), "left").drop("_lag_week")
+        # Broadcast: the series is small, and a shuffle per lag would cost more than the join.
+        out = out.join(F.broadcast(later), F.col("week").cast("date") == F.col("_lag_week"), "left").drop("_lag_week")
     out = out.select(
         *[F.col(c) for c in df.columns],
         F.floor(F.datediff(F.col("week").cast("date"), F.col("_first_week")) / 7).cast("int").alias("week_index"),
@@ -131,5 +133,6 @@ def co2_features(df, lags: Sequence[int] = (1, 2, 52)):
         *[F.col(c) for c in lag_cols],
         value.alias("label"),
     ).dropna(subset=["label", *lag_cols])
+    out = out.coalesce(1).sortWithinPartitions("week")  # one partition in week order, as the window left it
     assembler = VectorAssembler(inputCols=[*CO2_FEATURE_COLUMNS, *lag_cols], outputCol="features")
     return assembler.transform(out)
