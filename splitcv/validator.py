@@ -20,6 +20,7 @@ from splitcv.checks import describe_param_key, wrong_kind
 from splitcv.compat import SplitterGetters
 from splitcv.prefix import _stage_uids, fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
+from splitcv.quiet import error_summary
 from splitcv.racing import RacingScheduler
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
@@ -572,7 +573,7 @@ def _run_grid(
                 except Exception as error:
                     described = f"param map {j} {_describe_map(maps[j], labels)}"
                     raise RuntimeError(
-                        f"scoring fold {fold}'s param maps together, {described}: {type(error).__name__}: {error}"
+                        f"scoring fold {fold}'s param maps together, {described}: {error_summary(error)}"
                     ) from error
         each = (time.perf_counter() - start) / len(order)
         for j, score in zip(order, scores):
@@ -590,10 +591,12 @@ def _run_grid(
         tasks += [Task(f, j, cost, after=prefix) for j in range(m)]
 
     def describe(task: Task) -> str:
+        # Folds count from 0 everywhere (foldMetrics, describe()); "of folds 0-11" says so, and how many.
+        fold = f"fold {task.fold} of folds 0-{k - 1}" if k > 1 else f"fold {task.fold} (the only fold)"
         if task.param_map is None:
             names = ", ".join(stage.uid for stage in prefix_stages(estimator, prefix_length))
-            return f"fold {task.fold}'s shared pipeline prefix ({names})"
-        return f"fold {task.fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
+            return f"{fold}, its shared pipeline prefix ({names})"
+        return f"{fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
     scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
     budget, needs = memory
