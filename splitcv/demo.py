@@ -163,10 +163,7 @@ def run_tuning(spark, df, *, file: Optional[TextIO] = None, parallelism: int = 4
     model = cv.fit(data)
     seconds = time.perf_counter() - started
     print(format_folds(model.folds), file=file)
-    columns = ["params", "mean_test_score", "std_test_score", "rank_test_score", "mean_fit_time"]
-    table = model.summary()[columns].rename(columns={"mean_test_score": "mean rmse", "std_test_score": "std rmse",
-                                                     "rank_test_score": "rank", "mean_fit_time": "fit s"})
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), file=file)
+    print(model.summary(), file=file)
     print(f"Best params: {model.bestParams} (rmse {model.avgMetrics[model.bestIndex]:.4f} ppm), "
           f"{len(grid) * len(model.folds)} fits in {seconds:.1f} s", file=file)
 

@@ -21,6 +21,7 @@ from splitcv.compat import SplitterGetters
 from splitcv.prefix import _stage_uids, fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.quiet import error_summary
+from splitcv.summary import plain_value
 from splitcv.racing import RacingScheduler
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
@@ -402,7 +403,7 @@ def param_labels(maps: Sequence[ParamMap]) -> dict[Param, str]:
 
 
 def _describe_map(param_map: ParamMap, labels: dict[Param, str]) -> str:
-    return "{" + ", ".join(f"{labels[p]}: {v!r}" for p, v in param_map.items()) + "}"
+    return "{" + ", ".join(f"{labels[p]}: {plain_value(v)!r}" for p, v in param_map.items()) + "}"
 
 
 def _classification_evaluators() -> tuple[type, ...]:
@@ -700,13 +701,24 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
 
     @property
     def bestParams(self) -> dict[str, Any]:
-        """The best param map by Param name (``<stage uid>.<name>`` where two stages share a name)."""
+        """The best param map by Param name (``<stage uid>.<name>`` where two stages share a name).
+
+        A plain dict, so it prints as Python: ``{'regParam': 0.1}``. Numpy scalars of the grid
+        (``addGrid(lr.regParam, np.logspace(-3, 0, 4))``) come back as Python numbers, which numpy 2
+        would otherwise print as ``np.float64(0.1)``.
+        """
         maps = self.getEstimatorParamMaps()
         labels = param_labels(maps)
-        return {labels[p]: v for p, v in maps[self.bestIndex].items()}
+        return {labels[p]: plain_value(v) for p, v in maps[self.bestIndex].items()}
 
-    def summary(self) -> "pandas.DataFrame":  # noqa: F821
-        """``cvResults`` as a pandas DataFrame, best first.
+    def summary(self, wide: bool = False) -> "pandas.DataFrame":  # noqa: F821
+        """``cvResults`` as a pandas DataFrame, best first, that prints as a short table.
+
+        ``print(model.summary())`` shows one row per param map: its index, rank, mean and std of the
+        metric, mean fit time, NaN folds and racing drops when there are any, and its params, at the
+        terminal's width whatever pandas' display options (:class:`splitcv.summary.CVSummary`).
+        Indexing, sorting and the rest work as on any DataFrame; ``wide=True`` returns a plain
+        DataFrame, which prints as pandas prints one.
 
         One row per param map: ``params`` (named as in :attr:`bestParams`), ``split<f>_test_score``
         per fold (NaN where the evaluator returned NaN, or for a skipped fold), ``mean_test_score``
@@ -723,10 +735,29 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
         """
         import pandas as pd
 
+        from splitcv.summary import CVSummary
+
         table = pd.DataFrame(self.cvResults)
         if "dropped_after_fold" in table:
             table["dropped_after_fold"] = table["dropped_after_fold"].astype("Int64")  # a fold, or <NA>
-        return table.sort_values("rank_test_score", kind="stable")
+        if "rank_test_score" in table:
+            table = table.sort_values("rank_test_score", kind="stable")
+        if wide:
+            return table
+        compact = CVSummary(table)
+        compact.metric_name, compact.larger_is_better = self._metric()
+        return compact
+
+    def _metric(self) -> tuple[Optional[str], Optional[bool]]:
+        """The evaluator's metric name and direction, for the summary's footer; None where unknown."""
+        if not self.isDefined(self.evaluator):
+            return None, None
+        evaluator = self.getEvaluator()
+        try:
+            name = evaluator.getOrDefault("metricName") if evaluator.hasParam("metricName") else None
+            return name, bool(evaluator.isLargerBetter())
+        except Exception:  # an evaluator of the user's that cannot say: the footer says less
+            return None, None
 
     def copy(self, extra: Optional[ParamMap] = None) -> "ParallelCrossValidatorModel":
         extra = dict(extra or {})
