@@ -18,29 +18,57 @@ import sys
 import time
 from typing import Optional, Sequence, TextIO
 
-__all__ = ["DEFAULT_OUT", "demo_splitters", "show_splitters", "run_tuning", "start_spark", "main"]
+__all__ = ["DEFAULT_OUT", "QUIET_JAVA_OPTIONS", "QUIET_LOG4J2", "demo_splitters", "show_splitters", "run_tuning", "start_spark", "main"]
 
 DEFAULT_OUT = "splitcv-demo-folds.png"
 
 
+#: JVM options that keep Spark's linear algebra quiet. netlib (Spark's BLAS, LAPACK and ARPACK)
+#: tries a native library first and, where none is installed, its C code prints
+#: ``netlib-blas: JNI_OnLoad: dlopen(libblas.so.3) failed`` straight to stderr, past any logger;
+#: ``allowNative=false`` goes to the Java implementation at once, which small fits do not notice.
+QUIET_JAVA_OPTIONS = (
+    "-Ddev.ludovic.netlib.blas.allowNative=false",
+    "-Ddev.ludovic.netlib.lapack.allowNative=false",
+    "-Ddev.ludovic.netlib.arpack.allowNative=false",
+)
+
+#: The log4j2 file (package data in :mod:`splitcv.data`) the demo's JVM starts with: errors only.
+QUIET_LOG4J2 = "log4j2-quiet.properties"
+
+
 def start_spark(app_name: str = "splitcv-demo"):
-    """A small local session for the demo: 2 cores, no UI, no console progress, errors only."""
+    """A small local session for the demo: 2 cores, no UI, no console progress, errors only.
+
+    The JVM starts with :data:`QUIET_JAVA_OPTIONS` and :data:`QUIET_LOG4J2`, so nothing it can
+    print unasked (netlib's native-library lines, Spark's startup warnings) reaches the console.
+    JVM options only apply to a JVM that is starting: with a session already running in this
+    process, that session is returned as it is.
+    """
+    from importlib import resources
+
     os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
     # A local demo needs no network address; this also silences Spark's loopback-hostname warning.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName(app_name)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    log4j2 = resources.files("splitcv.data").joinpath(QUIET_LOG4J2)
+    # as_file gives a real file even when splitcv is imported from a zip; the JVM reads it as it starts.
+    with resources.as_file(log4j2) as path:
+        # A file: URI, so a path with spaces stays one option.
+        options = " ".join([*QUIET_JAVA_OPTIONS, f"-Dlog4j2.configurationFile={path.resolve().as_uri()}"])
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .appName(app_name)
+            .config("spark.driver.extraJavaOptions", options)
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.default.parallelism", "2")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
+    spark.sparkContext.setLogLevel("ERROR")  # for a session that was already running
     return spark
 
 
@@ -135,10 +163,7 @@ def run_tuning(spark, df, *, file: Optional[TextIO] = None, parallelism: int = 4
     model = cv.fit(data)
     seconds = time.perf_counter() - started
     print(format_folds(model.folds), file=file)
-    columns = ["params", "mean_test_score", "std_test_score", "rank_test_score", "mean_fit_time"]
-    table = model.summary()[columns].rename(columns={"mean_test_score": "mean rmse", "std_test_score": "std rmse",
-                                                     "rank_test_score": "rank", "mean_fit_time": "fit s"})
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"), file=file)
+    print(model.summary(), file=file)
     print(f"Best params: {model.bestParams} (rmse {model.avgMetrics[model.bestIndex]:.4f} ppm), "
           f"{len(grid) * len(model.folds)} fits in {seconds:.1f} s", file=file)
 

@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable, Optional, Protocol, TypeVar
 
 from pyspark.sql import DataFrame, SparkSession
 
+from splitcv.quiet import JOB_TAG_PREFIX, error_summary, quiet_cancelled_jobs, trim_traceback
+
 __all__ = ["Task", "Scheduler", "LongestFirst", "SessionControl", "TaskFailed", "run_tasks", "THREAD_PREFIX"]
 
 #: Worker threads are named with this prefix, so a test can find any left behind.
@@ -81,7 +83,7 @@ class SessionControl:
 
     def __init__(self, session: SparkSession) -> None:
         self.session = session
-        self.tag = f"splitcv-fit-{uuid.uuid4().hex}"
+        self.tag = f"{JOB_TAG_PREFIX}{uuid.uuid4().hex}"
         self.is_connect = type(session).__module__.startswith("pyspark.sql.connect")
 
     def wrap(self, target: Callable[[], R]) -> Callable[[], R]:
@@ -112,6 +114,8 @@ class SessionControl:
             if self.is_connect:
                 self.session.interruptTag(self.tag)
             else:
+                # The jobs this kills would each log an error with a stack trace (splitcv.quiet).
+                quiet_cancelled_jobs(self.session)
                 self.session.sparkContext.cancelJobsWithTag(self.tag)
         except Exception:  # the session may already be gone; nothing left to cancel then
             pass
@@ -201,12 +205,7 @@ def run_tasks(
     used = 0.0
 
     def guarded(task: Task) -> Callable[[], R]:
-        def run() -> R:
-            if stop.is_set():
-                raise _Skipped()
-            return work(task)
-
-        return control.wrap(run)
+        return control.wrap(lambda: _run_task(stop, work, task))
 
     executor = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix=f"{THREAD_PREFIX}-{next(_pool_ids)}")
     in_flight: dict[Future, Task] = {}
@@ -229,7 +228,12 @@ def run_tasks(
                 used -= need(task)
                 error = future.exception()
                 if error is not None:
-                    raise TaskFailed(f"{describe(task)} failed: {type(error).__name__}: {error}", task) from error
+                    message = f"{describe(task)} failed: {error_summary(error)}\n" + _FAILURE_NOTE[
+                        isinstance(scheduler, LongestFirst)
+                    ]
+                    # The frames above the task's work are the pool's: the user reads the cause from
+                    # their own code down (the whole error stays chained as __cause__).
+                    raise TaskFailed(message, task) from trim_traceback(error, _run_task.__code__)
                 results[task] = future.result()
                 scheduler.task_done(task, results[task])
     except BaseException:
@@ -264,6 +268,23 @@ def plan_size(explained: str) -> int:
 
 class _Skipped(Exception):
     """A task that was dequeued after the fit had already failed."""
+
+
+def _run_task(stop: threading.Event, work: Callable[[Task], R], task: Task) -> R:
+    """A task's body on its worker thread; a failure's traceback is cut above this frame."""
+    if stop.is_set():
+        raise _Skipped()
+    return work(task)
+
+
+#: The second line of a failure's message, by whether tasks ran longest first.
+_FAILURE_NOTE = {
+    True: (
+        "It is the first task that failed, and it stopped the fit; tasks start with the folds that train longest, "
+        "not in fold order, so other folds may fail too. The full error is chained above."
+    ),
+    False: "It is the first task that failed, and it stopped the fit. The full error is chained above.",
+}
 
 
 def is_cached(dataset: DataFrame) -> bool:

@@ -23,6 +23,8 @@ from splitcv.persistence import ValidatorModelReader, ValidatorModelWriter, Vali
 from splitcv.param_maps import apply_map, dropped_values, stage_uids
 from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
+from splitcv.quiet import error_summary
+from splitcv.summary import plain_value
 from splitcv.racing import RacingScheduler
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
@@ -462,7 +464,7 @@ def _row_params(param_map: ParamMap, labels: dict[Param, str], choices: Sequence
 
 
 def _describe_map(param_map: ParamMap, labels: dict[Param, str]) -> str:
-    return "{" + ", ".join(f"{labels[p]}: {v!r}" for p, v in param_map.items()) + "}"
+    return "{" + ", ".join(f"{labels[p]}: {plain_value(v)!r}" for p, v in param_map.items()) + "}"
 
 
 def _classification_evaluators() -> tuple[type, ...]:
@@ -543,7 +545,7 @@ def _run_grid(
     race: Optional[tuple[bool, float]] = None,
     memory: tuple[Optional[float], Sequence[float]] = (None, ()),
     one_pass: bool = False,
-    fold_name: Callable[[int], str] = lambda fold: f"fold {fold}",
+    fold_name: Optional[Callable[[int], str]] = None,
 ) -> dict[str, Any]:
     """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps;
     ``one_pass`` scores a fold's maps in one job once the last of them is fitted (not with racing,
@@ -551,6 +553,8 @@ def _run_grid(
     import threading
 
     k, m = len(splits), len(maps)
+    # Folds count from 0 everywhere (foldMetrics, describe()); "of folds 0-11" says so, and how many.
+    name_fold = fold_name or (lambda f: f"fold {f} of folds 0-{k - 1}" if k > 1 else f"fold {f} (the only fold)")
     prefix_length = shared_prefix_length(estimator, maps) if share_prefix else 0
     forced = any(dropped_values(estimator, param_map) for param_map in maps)
     # Estimator.fitMultiple's own iterator fits map by map, each as fit(dataset, map): that is done
@@ -640,7 +644,7 @@ def _run_grid(
                 except Exception as error:
                     described = f"param map {j} {_describe_map(maps[j], labels)}"
                     raise RuntimeError(
-                        f"scoring {fold_name(fold)}'s param maps together, {described}: {type(error).__name__}: {error}"
+                        f"scoring {name_fold(fold)}'s param maps together, {described}: {error_summary(error)}"
                     ) from error
         each = (time.perf_counter() - start) / len(order)
         for j, score in zip(order, scores):
@@ -658,10 +662,11 @@ def _run_grid(
         tasks += [Task(f, j, cost, after=prefix) for j in range(m)]
 
     def describe(task: Task) -> str:
+        fold = name_fold(task.fold)
         if task.param_map is None:
             names = ", ".join(stage.uid for stage in prefix_stages(estimator, prefix_length))
-            return f"{fold_name(task.fold)}'s shared pipeline prefix ({names})"
-        return f"{fold_name(task.fold)} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
+            return f"{fold}, its shared pipeline prefix ({names})"
+        return f"{fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
     scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
     budget, needs = memory
@@ -769,13 +774,24 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
 
     @property
     def bestParams(self) -> dict[str, Any]:
-        """The best param map by Param name (``<stage uid>.<name>`` where two stages share a name)."""
+        """The best param map by Param name (``<stage uid>.<name>`` where two stages share a name).
+
+        A plain dict, so it prints as Python: ``{'regParam': 0.1}``. Numpy scalars of the grid
+        (``addGrid(lr.regParam, np.logspace(-3, 0, 4))``) come back as Python numbers, which numpy 2
+        would otherwise print as ``np.float64(0.1)``.
+        """
         maps = self.getEstimatorParamMaps()
         labels = param_labels(maps)
-        return {labels[p]: v for p, v in maps[self.bestIndex].items()}
+        return {labels[p]: plain_value(v) for p, v in maps[self.bestIndex].items()}
 
-    def summary(self) -> "pandas.DataFrame":  # noqa: F821
-        """``cvResults`` as a pandas DataFrame, best first.
+    def summary(self, wide: bool = False) -> "pandas.DataFrame":  # noqa: F821
+        """``cvResults`` as a pandas DataFrame, best first, that prints as a short table.
+
+        ``print(model.summary())`` shows one row per param map: its index, rank, mean and std of the
+        metric, mean fit time, NaN folds and racing drops when there are any, and its params, at the
+        terminal's width whatever pandas' display options (:class:`splitcv.summary.CVSummary`).
+        Indexing, sorting and the rest work as on any DataFrame; ``wide=True`` returns a plain
+        DataFrame, which prints as pandas prints one.
 
         One row per param map: ``params`` (named as in :attr:`bestParams`), ``split<f>_test_score``
         per fold (NaN where the evaluator returned NaN, or for a skipped fold), ``mean_test_score``
@@ -792,10 +808,29 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
         """
         import pandas as pd
 
+        from splitcv.summary import CVSummary
+
         table = pd.DataFrame(self.cvResults)
         if "dropped_after_fold" in table:
             table["dropped_after_fold"] = table["dropped_after_fold"].astype("Int64")  # a fold, or <NA>
-        return table.sort_values("rank_test_score", kind="stable")
+        if "rank_test_score" in table:
+            table = table.sort_values("rank_test_score", kind="stable")
+        if wide:
+            return table
+        compact = CVSummary(table)
+        compact.metric_name, compact.larger_is_better = self._metric()
+        return compact
+
+    def _metric(self) -> tuple[Optional[str], Optional[bool]]:
+        """The evaluator's metric name and direction, for the summary's footer; None where unknown."""
+        if not self.isDefined(self.evaluator):
+            return None, None
+        evaluator = self.getEvaluator()
+        try:
+            name = evaluator.getOrDefault("metricName") if evaluator.hasParam("metricName") else None
+            return name, bool(evaluator.isLargerBetter())
+        except Exception:  # an evaluator of the user's that cannot say: the footer says less
+            return None, None
 
     def copy(self, extra: Optional[ParamMap] = None) -> "ParallelCrossValidatorModel":
         extra = dict(extra or {})

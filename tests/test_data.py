@@ -74,6 +74,14 @@ def test_co2_features_does_not_depend_on_partitioning(co2):
     assert one == many
 
 
+def test_co2_features_plans_no_window(co2):
+    """Spark warns 'No Partition Defined for Window operation! Moving all data to a single
+    partition' for every window over the whole series (21 lines per demo run): the features are
+    built without a window at all, so there is nothing to warn about."""
+    plan = co2_features(co2)._jdf.queryExecution().executedPlan().toString()
+    assert "Window" not in plan, plan
+
+
 @pytest.mark.parametrize("lags", [(), (0,), (1, 1), (1.5,), (True,)])
 def test_co2_features_rejects_bad_lags(co2, lags):
     with pytest.raises(ValueError, match="lags="):

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -69,9 +73,41 @@ def test_the_tuning_run_tunes_and_matches_spark(spark, co2_df):
     printed = io.StringIO()
     result = demo.run_tuning(spark, co2_df, file=printed, folds=3, kfolds=3, rounds=1)
     text = printed.getvalue()
-    assert "Best params:" in text and "mean rmse" in text
+    assert "Best params:" in text and "mean and std of rmse" in text
+    header = ["map", "rank", "mean", "std", "fit", "s", "params"]  # print(model.summary())'s table
+    assert any(line.split() == header for line in text.splitlines())
     assert set(result["best_params"]) == {"regParam", "elasticNetParam"}
     assert result["same_metrics"], "Spark's CrossValidator and ours disagree on identical folds"
     assert len(result["model"].folds) == 3
     assert "Spark CrossValidator" in text and "ParallelCrossValidator" in text
     assert not co2_df.is_cached
+
+
+# Spark ML's first use of linear algebra loads netlib's BLAS and LAPACK (Spark's own BLAS object calls
+# these): the same native attempt as a model fit, without the fit's jobs.
+_QUIET_RUN = """
+from splitcv.demo import start_spark
+spark = start_spark()
+jvm = spark.sparkContext._jvm
+jvm.dev.ludovic.netlib.blas.BLAS.getInstance()
+jvm.dev.ludovic.netlib.lapack.LAPACK.getInstance()
+spark.range(3).count()
+spark.stop()
+print("done")
+"""
+
+
+def test_the_demos_own_session_prints_nothing_on_stderr():
+    """netlib's 'JNI_OnLoad: dlopen(libblas.so.3) failed' lines come from C, past any logger;
+    Spark's startup lines and warnings come before the demo can set a log level. Neither should
+    reach the user. The JDK's own note on the incubator module Spark's launcher adds is the one
+    line no setting silences."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK_GATEWAY", "SPARK_CONNECT"))}
+    done = subprocess.run(
+        [sys.executable, "-c", _QUIET_RUN], cwd=Path(__file__).resolve().parent.parent, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["done"]
+    printed = [line for line in done.stderr.splitlines() if line.strip()]
+    assert [line for line in printed if not line.startswith("WARNING: Using incubator modules")] == []

@@ -187,7 +187,7 @@ def test_failure_names_fold_and_param_map_and_leaves_nothing(spark, days):
         evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=3), parallelism=2,
     )
     before = _left_behind(spark)
-    with pytest.raises(TaskFailed, match=r"fold \d with param map 1 \{failOn: True\} failed: RuntimeError") as info:
+    with pytest.raises(TaskFailed, match=r"fold \d of folds 0-2 with param map 1 \{failOn: True\} failed: RuntimeError") as info:
         cv.fit(days)
     assert isinstance(info.value.__cause__, RuntimeError)
     _wait_idle(spark)

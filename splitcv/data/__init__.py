@@ -81,25 +81,27 @@ def co2_features(df, lags: Sequence[int] = (1, 2, 52)):
 
     Columns added:
 
-    * ``co2_lag_<k>`` for each ``k`` in ``lags``: ``co2_ppm`` ``k`` weeks earlier (``k`` rows
-      earlier in ``week`` order; the series has one row per week, so ``co2_lag_52`` is a year back);
-    * ``week_index``: the week's position in the series (0, 1, 2, ...), an integer trend, counted
-      before any row is dropped;
+    * ``co2_lag_<k>`` for each ``k`` in ``lags``: ``co2_ppm`` ``k`` weeks (``7 * k`` days) earlier,
+      so ``co2_lag_52`` is a year back; null when that week is not in the input;
+    * ``week_index``: whole weeks since the input's first week (0, 1, 2, ...), an integer trend;
+      on the weekly series it is the week's position, counted before any row is dropped;
     * ``season_sin`` and ``season_cos``: the day of the year on a circle, the yearly cycle;
     * ``features``: a vector of the trend, the two seasonal terms and the lags, in that order
       (VectorAssembler);
     * ``label``: ``co2_ppm``.
 
     Rows where ``co2_ppm`` or a lag is null are dropped: the first ``max(lags)`` weeks, and the
-    weeks at and just after a missing measurement. The result is the same whatever the input's
-    partitioning: the lags and the index come from one window ordered by ``week`` (unique per row).
+    weeks at and just after a missing measurement. The result is one partition in week order
+    whatever the input's partitioning, so a model fitted on it adds its rows up in the same order
+    in every run (metrics repeat to the last bit). Each lag is a join on the week ``k`` weeks back
+    and the index counts days from the first week: no window, for which Spark would log a
+    warning each time it runs one over the whole series.
 
     The lags are of the observed series, so a model on them forecasts one week ahead: in a fold
     whose validation window is a year long, a validation week's ``co2_lag_1`` is the observed week
     before it, as it would be when forecasting week by week.
     """
     from pyspark.ml.feature import VectorAssembler
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     lags = list(lags)
@@ -111,19 +113,26 @@ def co2_features(df, lags: Sequence[int] = (1, 2, 52)):
     if missing:
         raise ValueError(f"co2_features needs the columns week and co2_ppm (see load_co2); {missing} are missing")
 
-    # One series, one ordered window over all of it: fine for a few thousand weeks. Partitioning by
-    # a constant says so explicitly, which keeps Spark (and Spark Connect's client) from warning.
-    order = Window.partitionBy(F.lit(0)).orderBy(F.col("week"))
     value = F.col("co2_ppm").cast("double")
     lag_cols = [f"co2_lag_{k}" for k in lags]
     angle = 2 * math.pi * (F.dayofyear(F.col("week")) - 1) / F.lit(365.25)
-    out = df.select(
-        "*",
-        (F.row_number().over(order) - 1).alias("week_index"),
+    # The first week comes from a one-row aggregate joined to every row: a global aggregate needs
+    # no ordering, where row_number() over the whole series needed a window of one partition.
+    first = df.agg(F.min(F.col("week").cast("date")).alias("_first_week"))
+    out = df.crossJoin(first)
+    for k, name in zip(lags, lag_cols):
+        # Each week's value, moved k weeks later: joined on week, it is that week's lag k.
+        later = df.select(F.date_add(F.col("week").cast("date"), 7 * k).alias("_lag_week"), value.alias(name))
+        # Broadcast: the series is small, and a shuffle per lag would cost more than the join.
+        out = out.join(F.broadcast(later), F.col("week").cast("date") == F.col("_lag_week"), "left").drop("_lag_week")
+    out = out.select(
+        *[F.col(c) for c in df.columns],
+        F.floor(F.datediff(F.col("week").cast("date"), F.col("_first_week")) / 7).cast("int").alias("week_index"),
         F.sin(angle).alias("season_sin"),
         F.cos(angle).alias("season_cos"),
-        *[F.lag(value, k).over(order).alias(c) for k, c in zip(lags, lag_cols)],
+        *[F.col(c) for c in lag_cols],
         value.alias("label"),
     ).dropna(subset=["label", *lag_cols])
+    out = out.coalesce(1).sortWithinPartitions("week")  # one partition in week order, as the window left it
     assembler = VectorAssembler(inputCols=[*CO2_FEATURE_COLUMNS, *lag_cols], outputCol="features")
     return assembler.transform(out)
