@@ -52,7 +52,7 @@ def ova_fit(wine):
     pipeline, grid = _ova_grid()
     validator = ParallelCrossValidator(
         estimator=pipeline, estimatorParamMaps=grid, evaluator=MulticlassClassificationEvaluator(metricName="accuracy"),
-        splitter=KFoldSplitter(foldCol="fold"), parallelism=4, collectSubModels=True,
+        splitter=KFoldSplitter(foldCol="fold"), parallelism=4,
     )
     sc = wine.sparkSession.sparkContext
     persisted = lambda: {int(k) for k in sc._jsc.getPersistentRDDs().keySet().toArray()}  # noqa: E731
@@ -78,7 +78,6 @@ def test_a_grid_over_a_classifier_fits_each_classifier_and_saves_every_value(spa
     expected = [ours.getEvaluator().evaluate(bare.fit(train, m).transform(validation)) for m in bare_grid]
     assert model.foldMetrics[0] == pytest.approx(expected, rel=1e-12)
     assert model.avgMetrics[0] > model.avgMetrics[1]  # regParam=5 underfits: a real difference
-    assert _params(model.subModels[0][1].stages[1].getClassifier()) == {"maxIter": 5, "regParam": 5.0}
     assert model.cvResults["params"][1] == {"classifier": "LogisticRegression(maxIter=5, regParam=5.0)"}
     ova = pipeline.getStages()[1]
     assert model.bestParams["classifier"] is grid[0][ova.classifier]
@@ -97,7 +96,7 @@ def test_a_grid_over_a_classifier_fits_each_classifier_and_saves_every_value(spa
     back = ParallelCrossValidatorModel.load(str(tmp_path / "model"))
     assert back.avgMetrics == model.avgMetrics and back.cvResults == model.cvResults
     assert _params(back.bestParams["classifier"]) == {"maxIter": 5, "regParam": 0.0}
-    assert back.subModels[2][1].stages[1].models[0].coefficients == model.subModels[2][1].stages[1].models[0].coefficients
+    assert back.bestModel.stages[1].models[0].coefficients == model.bestModel.stages[1].models[0].coefficients
     assert back.transform(wine).collect() == model.transform(wine).collect()
 
 
@@ -128,8 +127,17 @@ def test_a_grid_over_a_pipelines_stages_saves_nested_stages(spark, wine, tmp_pat
     assert isinstance(back.bestModel, PipelineModel) and back.avgMetrics == model.avgMetrics
 
 
-def test_persist_sub_models_false_leaves_them_out(spark, ova_fit, tmp_path):
-    model = ova_fit[3].copy()
+def test_persist_sub_models_false_leaves_them_out(spark, tmp_path):
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.linalg import Vectors
+    from pyspark.ml.regression import LinearRegression
+
+    days = spark.createDataFrame([(Vectors.dense([float(d)]), 2.0 * d + d % 3) for d in range(40)], ["features", "label"])
+    lr = LinearRegression(solver="normal")
+    model = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 1.0}], evaluator=RegressionEvaluator(),
+        splitter=KFoldSplitter(numFolds=2), parallelism=4, collectSubModels=True,
+    ).fit(days)
     model.write().option("persistSubModels", "false").save(str(tmp_path / "without"))
     assert not os.path.exists(tmp_path / "without" / "subModels")
     without = ParallelCrossValidatorModel.load(str(tmp_path / "without"))
