@@ -644,7 +644,8 @@ def _run_grid(
                 except Exception as error:
                     described = f"param map {j} {_describe_map(maps[j], labels)}"
                     raise RuntimeError(
-                        f"scoring {name_fold(fold)}'s param maps together, {described}: {error_summary(error)}"
+                        f"scoring {fold_name(fold) if fold_name else f'fold {fold}'}'s param maps together, "
+                        f"{described}: {error_summary(error)}"
                     ) from error
         each = (time.perf_counter() - start) / len(order)
         for j, score in zip(order, scores):
