@@ -18,8 +18,8 @@ settings.register_profile("dev", max_examples=200, print_blob=True)
 settings.register_profile("thorough", max_examples=5000, print_blob=True, phases=list(Phase))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-# Spark-path property tests: few examples, no deadline (a Spark job takes tens of milliseconds).
-spark_settings = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+# Spark-path property tests: few examples (the pure planners get hundreds), no deadline (a Spark job takes tens of milliseconds).
+spark_settings = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,8 @@ class NestedResult:
     ``bestIndex[o]`` / ``bestParams[o]``: the param map the inner search chose on that fold's training
     rows; ``innerAvgMetrics[o][j]``: map ``j``'s mean inner metric there; ``outerFolds`` and
     ``innerFolds[o]``: the folds' descriptions (rows, time ranges). ``mean`` and ``std`` summarize the
-    outer metrics: the estimate of the whole procedure and its spread.
+    outer metrics: the estimate of the whole procedure and its spread. Outer folds skipped under
+    ``singleClassFolds='skip'`` are listed in ``skippedOuterFolds`` and have no entry in the others.
     """
 
     outerMetrics: list[float]
@@ -58,6 +59,8 @@ class NestedResult:
     innerAvgMetrics: list[list[float]]
     outerFolds: list[FoldInfo]
     innerFolds: list[list[FoldInfo]]
+    #: outer folds left out (``singleClassFolds='skip'`` on an outer side of one class)
+    skippedOuterFolds: list[int] = field(default_factory=list)
     metricName: str = ""
     mean: float = field(init=False)
     std: float = field(init=False)
@@ -144,10 +147,17 @@ def nested_cross_validate(
     succeeded = False
     try:
         data = cache(outerSplitter._with_fold_columns(dataset))
-        outer = outerSplitter._prepare_frame(data)
+        classes = _class_column(scorer, data) or _class_column(evaluator, data)
+        outer = outerSplitter._prepare_frame(data, classes)
         outer_infos = outer.infos if outer.infos is not None else measure_folds(
-            outer.frame, outer.conditions, outerSplitter._time_column()
+            outer.frame, outer.conditions, outerSplitter._time_column(), classes
         )
+        # singleClassFolds applies to the outer folds too: an outer validation set of one class
+        # would score the tuned model as perfect (or meaningless), inflating the estimate.
+        try:
+            outer_skipped = set(_single_class_folds(outer_infos, scorer, validator.getSingleClassFolds())) if classes else set()
+        except ValueError as error:
+            raise ValueError(f"the outer folds: {error}") from None
         outer_splits = outer.splits()
         classes = _class_column(evaluator, data)
 
@@ -157,6 +167,9 @@ def nested_cross_validate(
         blocks: list[range] = []  # outer fold o's inner folds: inner_splits[blocks[o]]
         skipped: list[int] = []
         for o, (train, _) in enumerate(outer_splits):
+            if o in outer_skipped:
+                blocks.append(range(len(inner_splits), len(inner_splits)))
+                continue
             where = f"outer fold {o} of {len(outer_splits)} ({_rows_text(outer_infos[o])})"
             try:
                 inner.check(train)
@@ -167,9 +180,8 @@ def nested_cross_validate(
                 skip = _single_class_folds(infos, evaluator, validator.getSingleClassFolds()) if classes else []
             except ValueError as error:
                 raise ValueError(
-                    f"{where}: the validator's splitter cannot make inner folds on this fold's training rows: "
-                    f"{str(error).rstrip('.')}. Give the outer splitter fewer or later folds (more training rows each), or the "
-                    "inner splitter fewer folds or a shorter horizon"
+                    f"{where}: no usable inner folds on this fold's training rows: {str(error).rstrip('.')}. Give the "
+                    "outer splitter fewer or later folds (more training rows each), or change the validator's splitter"
                 ) from error
             start = len(inner_splits)
             blocks.append(range(start, start + len(infos)))
@@ -190,10 +202,11 @@ def nested_cross_validate(
             fold_name=names.__getitem__,
         )
         larger = evaluator.isLargerBetter()
-        chosen = []
+        chosen: dict[int, Any] = {}
         for o, block in enumerate(blocks):
-            table = [outcome["metrics"][g] for g in block]
-            chosen.append(select_best(table, larger, [g - block.start for g in skipped if g in block]))
+            if o not in outer_skipped:
+                table = [outcome["metrics"][g] for g in block]
+                chosen[o] = select_best(table, larger, [g - block.start for g in skipped if g in block])
 
         # The outer refits: each outer fold's chosen map on its training rows, scored outside.
         labels = param_labels(maps)
@@ -205,19 +218,21 @@ def nested_cross_validate(
             outer_metrics[task.fold] = float(scorer.evaluate(model.transform(validation)))
             return outer_metrics[task.fold]
 
-        tasks = [Task(o, choice.best, float(outer_infos[o].train_rows)) for o, choice in enumerate(chosen)]
+        tasks = [Task(o, choice.best, float(outer_infos[o].train_rows)) for o, choice in chosen.items()]
         run_tasks(
             LongestFirst(tasks), refit, parallelism, control,
             lambda t: f"refitting outer fold {t.fold} with param map {t.param_map} {_describe_map(maps[t.param_map], labels)}",
             budget, lambda t: per_row * outer_infos[t.fold].train_rows,
         )
+        scored = sorted(chosen)
         result = NestedResult(
-            outerMetrics=outer_metrics,
-            bestIndex=[c.best for c in chosen],
-            bestParams=[_row_params(maps[c.best], labels, _one_ofs(estimator)) for c in chosen],
-            innerAvgMetrics=[c.avg for c in chosen],
-            outerFolds=list(outer_infos),
-            innerFolds=[[inner_infos[g] for g in block] for block in blocks],
+            outerMetrics=[outer_metrics[o] for o in scored],
+            bestIndex=[chosen[o].best for o in scored],
+            bestParams=[_row_params(maps[chosen[o].best], labels, _one_ofs(estimator)) for o in scored],
+            innerAvgMetrics=[chosen[o].avg for o in scored],
+            outerFolds=[outer_infos[o] for o in scored],
+            innerFolds=[[inner_infos[g] for g in blocks[o]] for o in scored],
+            skippedOuterFolds=sorted(outer_skipped),
             metricName=str(scorer.getOrDefault("metricName")) if scorer.hasParam("metricName") else "",
         )
         succeeded = True

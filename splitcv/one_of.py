@@ -139,6 +139,10 @@ class OneOf(Estimator, MLReadable, MLWritable):
         """Refuse a map that sets Params of a candidate it does not choose: they would be ignored."""
         candidates = self.getCandidates()
         index = param_map.get(self.candidate, self.getCandidate())
+        try:  # as fit will store it: 1.0 and numpy's 1 are index 1
+            index = self.candidate.typeConverter(index)
+        except (TypeError, ValueError):
+            pass
         if not isinstance(index, int) or not 0 <= index < len(candidates):
             raise ValueError(
                 f"{where} sets {self.uid}.candidate to {index!r}, which is not an index of the "
@@ -160,7 +164,7 @@ class OneOf(Estimator, MLReadable, MLWritable):
     def describe(self, param_map: ParamMap) -> str:
         """The map's candidate and its Params, e.g. ``RandomForestClassifier(maxDepth=5)``."""
         candidates = self.getCandidates()
-        index = param_map.get(self.candidate, self.getCandidate())
+        index = self.candidate.typeConverter(param_map.get(self.candidate, self.getCandidate()))
         own = set(stage_uids(candidates[index]))
         shown = ", ".join(f"{p.name}={v!r}" for p, v in param_map.items() if p.parent in own)
         return f"{type(candidates[index]).__name__}({shown})"

@@ -45,8 +45,8 @@ def _encode_value(value: Any) -> Any:
         return {"__datetime__": value.isoformat()}
     if isinstance(value, _dt.date):
         return {"__date__": value.isoformat()}
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):  # numpy scalars (not ml Vectors)
+        return value.tolist()
     if isinstance(value, dict):  # class counts: JSON keys would turn class values into strings
         return {"__pairs__": [[_encode_value(k), _encode_value(v)] for k, v in value.items()]}
     return value
@@ -226,13 +226,18 @@ class ValidatorWriter(_Writer):
 class ValidatorModelWriter(_Writer):
     def _check(self) -> None:
         super()._check()
-        _persist_sub_models(self)
+        try:  # the metadata is written after an overwrite deletes the earlier save: try it first
+            json.dumps(self._extra(), allow_nan=True)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"this model's results cannot be saved as JSON ({error}); nothing was written"
+            ) from None
 
-    def saveImpl(self, path: str) -> None:
+    def _extra(self) -> dict[str, Any]:
         model = self.instance
         sub_models = model.subModels if _persist_sub_models(self) else None
         shape = [len(row) for row in sub_models] if sub_models is not None else None
-        extra = {
+        return {
             "bestIndex": model.bestIndex,
             "avgMetrics": model.avgMetrics,
             "stdMetrics": model.stdMetrics,
@@ -246,7 +251,11 @@ class ValidatorModelWriter(_Writer):
             "subModelsSaved": [[f, j] for f, row in enumerate(sub_models) for j, sub in enumerate(row) if sub is not None]
             if sub_models is not None else None,
         }
-        self._metadata(path, extra)
+
+    def saveImpl(self, path: str) -> None:
+        model = self.instance
+        sub_models = model.subModels if _persist_sub_models(self) else None
+        self._metadata(path, self._extra())
         self._stages(path)
         if model.bestModel is not None:
             save_stage(model.bestModel, os.path.join(path, "bestModel"), self.shouldOverwrite)

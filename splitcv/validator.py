@@ -431,6 +431,8 @@ def readable_value(value: Any) -> Any:
         return f"{type(value).__name__}({shown})"
     if isinstance(value, (list, tuple)):
         return [readable_value(item) for item in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()  # numpy scalars and arrays as Python numbers and lists (saved as JSON)
     return value
 
 
@@ -456,7 +458,7 @@ def _row_params(param_map: ParamMap, labels: dict[Param, str], choices: Sequence
     for choice in choices:
         if choice.candidate in param_map:
             key = "estimator" if len(choices) == 1 else f"{choice.uid}.estimator"
-            row[key] = type(choice.getCandidates()[param_map[choice.candidate]]).__name__
+            row[key] = type(choice.getCandidates()[choice.candidate.typeConverter(param_map[choice.candidate])]).__name__
     for param, value in param_map.items():
         if not any(param == choice.candidate for choice in choices):
             row[labels[param]] = readable_value(value)

@@ -68,8 +68,8 @@ def test_nested_equals_tuning_each_outer_training_set_then_scoring_outside(spark
 
 def test_inner_splitter_that_cannot_make_folds_names_the_outer_fold(spark, macro):
     outer = ExpandingWindowSplitter(timeCol="quarter", horizon=40, numFolds=5)  # first training set: 3 quarters
-    with pytest.raises(ValueError, match=r"outer fold 0 of 5 \(training rows 3, 0 to 2\): the validator's splitter "
-                                         r"cannot make inner folds on this fold's training rows"):
+    with pytest.raises(ValueError, match=r"outer fold 0 of 5 \(training rows 3, 0 to 2\): no usable inner folds "
+                                         r"on this fold's training rows: .*change the validator's splitter"):
         nested_cross_validate(_validator(), macro, outer)
 
 
@@ -113,3 +113,27 @@ def test_inner_tasks_of_every_outer_fold_share_one_queue(spark, macro):
     assert Watched.calls == 2 * 2 * 2 + 2  # inner (outer fold x inner fold x map) tasks, then the 2 refits
     assert most[0] == 4  # the pool was full: tasks of both outer folds ran together
     assert len(result.outerMetrics) == 2
+
+
+def test_single_class_outer_folds_follow_single_class_folds(spark):
+    """An outer validation set of one class would score the tuned model as perfect: the validator's
+    singleClassFolds rule applies to the outer folds too."""
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.ml.linalg import Vectors
+
+    from splitcv import SingleClassFoldWarning
+
+    rows = [(d, Vectors.dense([float(d % 7), float(d % 5)]), 1.0 if d >= 70 else float(d % 2)) for d in range(80)]
+    frame = spark.createDataFrame(rows, ["day", "features", "label"])
+    lr = LogisticRegression(maxIter=5)
+    validator = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 1.0}], evaluator=BinaryClassificationEvaluator(),
+        splitter=KFoldSplitter(numFolds=2, seed=1), parallelism=4,
+    )
+    outer = ExpandingWindowSplitter(timeCol="day", horizon=10, numFolds=2)  # the last outer validation: days 70-79
+    with pytest.raises(ValueError, match=r"the outer folds: 1 of 2 folds have a side with a single class: fold 1: validation"):
+        nested_cross_validate(validator, frame, outer)
+    with pytest.warns(SingleClassFoldWarning):
+        result = nested_cross_validate(validator.copy().setSingleClassFolds("skip"), frame, outer)
+    assert result.skippedOuterFolds == [1] and len(result.outerMetrics) == 1 and result.outerFolds[0].fold == 0

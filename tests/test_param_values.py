@@ -212,3 +212,55 @@ def test_a_value_that_cannot_be_saved_is_named_before_the_earlier_save_is_replac
         with pytest.raises(ValueError, match=match):
             cv.copy().setEstimatorParamMaps(maps).write().overwrite().save(path)
     assert ParallelCrossValidator.load(path).getEstimatorParamMaps()[0][ova.classifier].getRegParam() == 1.0
+
+
+# -- apply_map: every value of a map is in force ----------------------------------------------------
+
+
+def test_a_classifier_copied_from_the_ovas_own_is_applied_although_it_has_the_same_uid(spark):
+    """``lr.copy({...})`` keeps lr's uid: a uid cannot tell whether OneVsRest.copy kept the map's."""
+    from splitcv.param_maps import apply_map, dropped_values
+
+    lr = LogisticRegression(maxIter=10)
+    ova = OneVsRest(classifier=lr)
+    pipeline = Pipeline(stages=[VectorAssembler(inputCols=FEATURES, outputCol="features"), ova])
+    grid = ParamGridBuilder().addGrid(ova.classifier, [lr.copy({lr.regParam: 0.0}), lr.copy({lr.regParam: 50.0})]).build()
+    assert ova.copy(grid[1]).getClassifier().getRegParam() == 0.0  # pyspark's copy drops it
+    assert dropped_values(pipeline, grid[1]) == [ova.classifier]
+    applied = apply_map(pipeline, grid[1]).getStages()[1].getClassifier()
+    assert applied.getRegParam() == 50.0 and applied is not grid[1][ova.classifier]  # a copy of its own
+
+
+def test_a_list_of_stages_carries_the_maps_values_for_those_stages(spark):
+    from splitcv.param_maps import apply_map
+
+    assembler = VectorAssembler(inputCols=FEATURES, outputCol="features")
+    lr = LogisticRegression()
+    pipeline = Pipeline(stages=[assembler])
+    applied = apply_map(pipeline, {pipeline.stages: [assembler, lr], lr.regParam: 0.3})
+    assert [type(s).__name__ for s in applied.getStages()] == ["VectorAssembler", "LogisticRegression"]
+    assert applied.getStages()[1].getRegParam() == 0.3
+
+
+def test_numpy_values_in_a_grid_fit_and_save(spark, tmp_path):
+    """numpy scalars and arrays in param maps (np.linspace grids) work as Spark's validators take
+    them, and the results table keeps plain numbers, so the model saves."""
+    import numpy as np
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.linalg import Vectors
+    from pyspark.ml.regression import LinearRegression
+
+    from splitcv.param_maps import apply_map
+
+    thresholds = LogisticRegression()
+    assert apply_map(thresholds, {thresholds.thresholds: np.array([0.4, 0.6])}).getThresholds() == [0.4, 0.6]
+    rows = spark.createDataFrame([(Vectors.dense([float(d)]), 2.0 * d + d % 3) for d in range(30)], ["features", "label"])
+    lr = LinearRegression(solver="normal")
+    model = ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=[{lr.regParam: v} for v in np.linspace(0.0, 1.0, 2)],
+        evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=2), parallelism=2,
+    ).fit(rows)
+    assert model.cvResults["params"] == [{"regParam": 0.0}, {"regParam": 1.0}]
+    assert all(type(row["regParam"]) is float for row in model.cvResults["params"])
+    model.write().save(str(tmp_path / "model"))
+    assert ParallelCrossValidatorModel.load(str(tmp_path / "model")).cvResults == model.cvResults

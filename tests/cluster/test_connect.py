@@ -371,68 +371,52 @@ def test_save_with_overwrite_and_load_over_connect(fitted, frames, tmp_path):
     assert ParallelCrossValidator.load(path).uid == cv.uid
 
 
-def test_a_grid_over_a_classifier_fits_saves_and_loads_over_connect(frames, tmp_path):
-    """Param maps holding estimators (OneVsRest's classifier): each map's classifier is fitted, and
-    the validator and its model save and load with every such value, as on classic."""
-    from pyspark.ml.classification import LogisticRegression, OneVsRest
-    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
-
-    def validator():
-        ova = OneVsRest(classifier=LogisticRegression(maxIter=3), labelCol="cls")
-        grid = [{ova.classifier: LogisticRegression(maxIter=3, regParam=r, labelCol="cls")} for r in (0.0, 50.0)]
-        return ParallelCrossValidator(
-            estimator=ova, estimatorParamMaps=grid, evaluator=MulticlassClassificationEvaluator(labelCol="cls"),
-            splitter=KFoldSplitter(numFolds=2, seed=3), parallelism=4, refit=False,
-        )
-
-    classic, remote = (frame.withColumn("cls", frame["fold"].cast("double")) for frame in frames)
-    with classic_mode():
-        expected = validator().fit(classic)
-    cv = validator()
-    with _jvm_tripwires() as touched:
-        model = cv.fit(remote)
-        cv.write().save(str(tmp_path / "cv"))
-        model.write().save(str(tmp_path / "model"))
-        loaded_cv = ParallelCrossValidator.load(str(tmp_path / "cv"))
-        loaded = ParallelCrossValidatorModel.load(str(tmp_path / "model"))
-    assert touched == []
-    assert model.avgMetrics == pytest.approx(expected.avgMetrics, rel=1e-9)
-    assert model.avgMetrics[0] != model.avgMetrics[1]  # each map's classifier was fitted
-    for saved, back in zip(cv.getEstimatorParamMaps(), loaded_cv.getEstimatorParamMaps()):
-        (value,), (value_back,) = saved.values(), back.values()
-        assert value_back.uid == value.uid and value_back.getRegParam() == value.getRegParam()
-    assert loaded.avgMetrics == model.avgMetrics and loaded.cvResults == model.cvResults
-
-
-def test_one_of_several_estimator_types_fits_saves_and_loads_over_connect(frames, tmp_path):
-    """OneOf (a Python estimator around pyspark's) over Connect: each map fits its candidate, as on
-    classic, and the validator's model saves and loads with the candidates."""
+def test_param_maps_holding_estimators_and_one_of_fit_save_and_load_over_connect(frames, tmp_path):
+    """Param maps whose values are Params objects (a Pipeline's stages) and a OneOf choosing among
+    estimator types: each map fits its own estimator, as on classic, and the validator and its model
+    save and load with every such value."""
+    from pyspark.ml import Pipeline
     from pyspark.ml.evaluation import RegressionEvaluator
     from pyspark.ml.regression import DecisionTreeRegressor, LinearRegression
 
     from splitcv import OneOf
 
-    def validator():
+    def validators():
         lr, tree = LinearRegression(maxIter=5), DecisionTreeRegressor(maxDepth=2, seed=1)
-        choice = OneOf(candidates=[lr, tree])
-        return ParallelCrossValidator(
-            estimator=choice, estimatorParamMaps=choice.grid({lr: [{lr.regParam: 0.0}, {lr.regParam: 5.0}]}),
-            evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=2, seed=3), parallelism=4,
+        pipeline = Pipeline(stages=[lr])
+        by_stages = ParallelCrossValidator(
+            estimator=pipeline, estimatorParamMaps=[{pipeline.stages: [lr]}, {pipeline.stages: [tree]}],
+            evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=2, seed=3), parallelism=4, refit=False,
         )
+        choice = OneOf(candidates=[LinearRegression(maxIter=5), DecisionTreeRegressor(maxDepth=2, seed=1)])
+        one_of = ParallelCrossValidator(
+            estimator=choice, estimatorParamMaps=choice.grid({}), evaluator=RegressionEvaluator(),
+            splitter=KFoldSplitter(numFolds=2, seed=3), parallelism=4, refit=False,
+        )
+        return by_stages, one_of
 
     classic, remote = frames
     with classic_mode():
-        expected = validator().fit(classic)
+        expected = [v.fit(classic) for v in validators()]
+    fitted = []
     with _jvm_tripwires() as touched:
-        model = validator().fit(remote)
-        model.write().save(str(tmp_path / "model"))
-        loaded = ParallelCrossValidatorModel.load(str(tmp_path / "model"))
+        for index, validator in enumerate(validators()):
+            model = validator.fit(remote)
+            validator.write().save(str(tmp_path / f"cv{index}"))
+            model.write().save(str(tmp_path / f"model{index}"))
+            fitted.append((validator, model, ParallelCrossValidator.load(str(tmp_path / f"cv{index}")),
+                           ParallelCrossValidatorModel.load(str(tmp_path / f"model{index}"))))
     assert touched == []
-    assert model.avgMetrics == pytest.approx(expected.avgMetrics, rel=1e-9)
-    assert [row["estimator"] for row in model.cvResults["params"]] == [
-        "LinearRegression", "LinearRegression", "DecisionTreeRegressor"]
-    assert loaded.cvResults == model.cvResults
-    assert [type(c).__name__ for c in loaded.getEstimator().getCandidates()] == ["LinearRegression", "DecisionTreeRegressor"]
+    for (validator, model, loaded_cv, loaded), classic_model in zip(fitted, expected):
+        assert model.avgMetrics == pytest.approx(classic_model.avgMetrics, rel=1e-9)
+        assert model.avgMetrics[0] != model.avgMetrics[1]  # each map fitted its own estimator
+        assert loaded.avgMetrics == model.avgMetrics and loaded.cvResults == model.cvResults
+    (stages_cv, _, stages_back, _), (_, one_of_model, _, one_of_back) = fitted
+    for saved, back in zip(stages_cv.getEstimatorParamMaps(), stages_back.getEstimatorParamMaps()):
+        (value,), (value_back,) = saved.values(), back.values()
+        assert [(type(s), s.uid) for s in value_back] == [(type(s), s.uid) for s in value]
+    assert [row["estimator"] for row in one_of_model.cvResults["params"]] == ["LinearRegression", "DecisionTreeRegressor"]
+    assert [type(c).__name__ for c in one_of_back.getEstimator().getCandidates()] == ["LinearRegression", "DecisionTreeRegressor"]
 
 
 # -- failing clean ------------------------------------------------------------------------------------
