@@ -173,7 +173,10 @@ def nested_cross_validate(
             where = f"outer fold {o} of {len(outer_splits)} ({_rows_text(outer_infos[o])})"
             try:
                 inner.check(train)
-                folds = inner._prepare_frame(cache(inner._with_fold_columns(train)), classes)
+                # A filter of the cached input needs no cache of its own; a frame with helper
+                # columns (k-fold's seeded ranks, a window) does, or every split recomputes them.
+                ranked = inner._with_fold_columns(train)
+                folds = inner._prepare_frame(ranked if ranked is train else cache(ranked), classes)
                 infos = folds.infos if folds.infos is not None else measure_folds(
                     folds.frame, folds.conditions, inner._time_column(), classes
                 )
