@@ -20,7 +20,7 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReadable, MLReader, MLWritable, MLWriter
 
 from splitcv.param_maps import stage_uids
-from splitcv.writing import is_connect, refusing_existing_save, save_stage
+from splitcv.writing import clear_for_overwrite, refusing_existing_save, save_stage
 
 __all__ = ["OneOf"]
 
@@ -188,12 +188,7 @@ class _OneOfWriter(MLWriter):
 
     def save(self, path: str) -> None:
         if self.shouldOverwrite:
-            if is_connect(self.sparkSession):
-                from pyspark.ml.connect.readwrite import RemoteMLWriter
-
-                RemoteMLWriter.handleOverwrite(path, True)
-            else:
-                self._handleOverwrite(path)
+            clear_for_overwrite(self, path)
         self.saveImpl(path)
 
     def saveImpl(self, path: str) -> None:

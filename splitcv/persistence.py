@@ -31,7 +31,7 @@ from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, 
 
 from splitcv.param_maps import stage_uids
 from splitcv.splitters.base import FoldInfo
-from splitcv.writing import is_connect, refusing_existing_save, save_stage
+from splitcv.writing import clear_for_overwrite, refusing_existing_save, save_stage
 
 __all__ = ["ValidatorWriter", "ValidatorReader", "ValidatorModelWriter", "ValidatorModelReader"]
 
@@ -182,14 +182,7 @@ class _Writer(MLWriter):
         # Refuse what cannot be saved before an overwrite deletes the earlier save.
         self._check()
         if self.shouldOverwrite:
-            if is_connect(self.sparkSession):
-                # A Connect client has no JVM gateway to delete the old directory with; the
-                # server's ML helper deletes it, so no part of an earlier save is left behind.
-                from pyspark.ml.connect.readwrite import RemoteMLWriter
-
-                RemoteMLWriter.handleOverwrite(path, True)
-            else:
-                self._handleOverwrite(path)
+            clear_for_overwrite(self, path)
         self.saveImpl(path)
 
     def _check(self) -> None:

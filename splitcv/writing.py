@@ -11,9 +11,9 @@ from typing import Any, Iterator
 
 from pyspark.errors import AnalysisException
 from pyspark.ml.param import Params
-from pyspark.ml.util import DefaultParamsWriter
+from pyspark.ml.util import DefaultParamsWriter, MLWriter
 
-__all__ = ["is_connect", "save_stage", "refusing_existing_save", "SplitterWriter"]
+__all__ = ["is_connect", "save_stage", "clear_for_overwrite", "refusing_existing_save", "SplitterWriter"]
 
 
 def is_connect(session: Any) -> bool:
@@ -36,6 +36,18 @@ def save_stage(stage: Params, path: str, overwrite: bool) -> None:
         else:
             writer = writer.overwrite()
     writer.save(path)
+
+
+def clear_for_overwrite(writer: MLWriter, path: str) -> None:
+    """Delete an earlier save at ``path`` for ``writer.overwrite()``, on classic or Connect."""
+    if is_connect(writer.sparkSession):
+        # A Connect client has no JVM gateway to delete the old directory with; the server's ML
+        # helper deletes it, so no part of an earlier save is left behind.
+        from pyspark.ml.connect.readwrite import RemoteMLWriter
+
+        RemoteMLWriter.handleOverwrite(path, True)
+    else:
+        writer._handleOverwrite(path)
 
 
 @contextlib.contextmanager
@@ -64,9 +76,7 @@ class SplitterWriter(DefaultParamsWriter):
 
     def save(self, path: str) -> None:
         if self.shouldOverwrite and is_connect(self.sparkSession):
-            from pyspark.ml.connect.readwrite import RemoteMLWriter
-
-            RemoteMLWriter.handleOverwrite(path, True)
+            clear_for_overwrite(self, path)
             self.saveImpl(path)
             return
         with refusing_existing_save(path, self.instance):  # a Params save writes its metadata only
