@@ -558,11 +558,13 @@ def _run_grid(
     # Folds count from 0 everywhere (foldMetrics, describe()); "of folds 0-11" says so, and how many.
     name_fold = fold_name or (lambda f: f"fold {f} of folds 0-{k - 1}" if k > 1 else f"fold {f} (the only fold)")
     prefix_length = shared_prefix_length(estimator, maps) if share_prefix else 0
-    forced = any(dropped_values(estimator, param_map) for param_map in maps)
     # Estimator.fitMultiple's own iterator fits map by map, each as fit(dataset, map): that is done
     # here per task, on a plan of the task's own. Only an estimator that fits several maps its own
     # way gets the fold's iterator.
     one_by_one = type(estimator).fitMultiple is Estimator.fitMultiple
+    # An estimator with a fitMultiple of its own is handed the maps as they are, unless a map holds
+    # values its copy would not apply (one estimator copy per map, only to decide this).
+    forced = not one_by_one and race is None and any(dropped_values(estimator, param_map) for param_map in maps)
     prefixes: dict[int, list[Any]] = {}
     metrics = [[float("nan")] * m for _ in range(k)]
     fit_seconds = [[float("nan")] * m for _ in range(k)]

@@ -169,3 +169,16 @@ class CachesTrainingSet(Estimator):
             cached.unpersist(blocking=True)
             with CachesTrainingSet.lock:
                 CachesTrainingSet.in_flight -= 1
+
+
+def count_fits(monkeypatch, cls) -> list:
+    """Patch ``cls._fit`` (for the test's duration) to record each fit's thread name; return the list."""
+    calls: list = []
+    original = cls._fit
+
+    def counted(self, dataset):
+        calls.append(threading.current_thread().name)
+        return original(self, dataset)
+
+    monkeypatch.setattr(cls, "_fit", counted)
+    return calls

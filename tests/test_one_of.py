@@ -5,7 +5,6 @@ fold's training rows and scored by the evaluator on its validation rows."""
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 from pyspark.ml import Pipeline, PipelineModel
@@ -21,6 +20,7 @@ from pyspark.ml.regression import LinearRegression
 from pyspark.ml.tuning import ParamGridBuilder
 from pyspark.sql import functions as F
 
+from estimators import count_fits
 from splitcv import KFoldSplitter, OneOf, ParallelCrossValidator, ParallelCrossValidatorModel
 
 FEATURES = ["mean_radius", "mean_texture", "mean_smoothness", "worst_concavity", "worst_symmetry"]
@@ -107,14 +107,7 @@ def test_three_estimator_types_in_one_fit_equal_each_types_own_fit_and_save(spar
     tree = DecisionTreeClassifier(maxDepth=2)  # cheaper than boosting, for the suite's time
     choice = OneOf(candidates=[lr, rf, tree])
     evaluator = BinaryClassificationEvaluator()
-    scaler_fits = []
-    original = StandardScaler._fit
-
-    def counted(self, dataset):
-        scaler_fits.append(threading.current_thread().name)
-        return original(self, dataset)
-
-    monkeypatch.setattr(StandardScaler, "_fit", counted)
+    scaler_fits = count_fits(monkeypatch, StandardScaler)
     cv = ParallelCrossValidator(
         estimator=Pipeline(stages=[*_features(), choice]), estimatorParamMaps=choice.grid(grids), evaluator=evaluator,
         splitter=KFoldSplitter(foldCol="fold"), parallelism=4,

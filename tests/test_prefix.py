@@ -14,7 +14,7 @@ from pyspark.ml.feature import OneHotEncoder, StandardScaler, StringIndexer, Vec
 from pyspark.ml.regression import LinearRegression
 from pyspark.ml.tuning import ParamGridBuilder
 
-from estimators import Watched
+from estimators import Watched, count_fits
 from splitcv import ExpandingWindowSplitter, KFoldSplitter, ParallelCrossValidator
 from splitcv.prefix import shared_prefix_length
 from splitcv.queue import THREAD_PREFIX, TaskFailed
@@ -130,23 +130,11 @@ def _shape(model):
     return [(type(s).__name__, _shape(s) if isinstance(s, PipelineModel) else s.uid) for s in model.stages]
 
 
-def _counting(monkeypatch, cls):
-    calls = []
-    original = cls._fit
-
-    def counted(self, dataset):
-        calls.append(threading.current_thread().name)
-        return original(self, dataset)
-
-    monkeypatch.setattr(cls, "_fit", counted)
-    return calls
-
-
 @pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
 def test_shared_prefix_gives_the_whole_fits_results_with_one_prefix_fit_per_fold(spark, grunfeld, monkeypatch, nested):
     pipeline, grid = _pipeline(nested)
     splitter = ExpandingWindowSplitter(timeCol="year", horizon=4, numFolds=2)
-    fits = _counting(monkeypatch, StringIndexer)
+    fits = count_fits(monkeypatch, StringIndexer)
     models = {}
     for share in (False, True):
         fits.clear()
@@ -181,7 +169,7 @@ def test_an_estimator_that_may_not_be_deterministic_is_fitted_per_map(spark, gru
     va = VectorAssembler(inputCols=["firm_i", "value"], outputCol="features")
     watched, lr = Watched(), LinearRegression(maxIter=5, predictionCol="p")
     Watched.reset()
-    fits = _counting(monkeypatch, StringIndexer)
+    fits = count_fits(monkeypatch, StringIndexer)
     ParallelCrossValidator(
         estimator=Pipeline(stages=[si, va, watched, lr]), estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 1.0}],
         evaluator=RegressionEvaluator(predictionCol="p"), splitter=KFoldSplitter(numFolds=2, seed=5), refit=False, parallelism=2,
