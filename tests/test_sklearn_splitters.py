@@ -408,6 +408,28 @@ def test_a_splitter_splits_the_same_twice_pickled_or_not_and_counts_without_spli
     assert printed.splitlines()[0].split()[-2:] == ["purged", "embargoed"]
 
 
+def test_every_form_of_time_values_gives_the_same_folds():
+    """Days as numpy dates, datetime.date objects, naive and aware pandas Timestamps (objects or a
+    column), a DatetimeIndex: one axis, so one plan of the same calendar windows."""
+    days = pd.date_range("2023-12-25", periods=40, freq="D").repeat(2)  # a panel of two series
+    shuffled = np.random.default_rng(1).permutation(len(days))
+    days = days[shuffled]
+    forms = {
+        "datetime64[D]": days.to_numpy().astype("datetime64[D]"),
+        "datetime.date": [d.date() for d in days],
+        "Timestamp objects": np.array(list(days), dtype=object),
+        "datetime64[ns] Series": pd.Series(days),
+        "DatetimeIndex": days,
+        "aware Timestamps": days.tz_localize("Europe/Paris"),
+    }
+    X = np.zeros((len(days), 1))
+    folds = {name: sklearn_folds(ExpandingWindowCV(time=values, horizon="1 week", gap="2 days", numFolds=3), X)
+             for name, values in forms.items()}
+    first = folds["datetime64[D]"]
+    assert len(first) == 3 and all(len(test) == 14 for _, test in first)  # 7 days of 2 series
+    assert all(f == first for f in folds.values()), {name: len(f) for name, f in folds.items()}
+
+
 # -- bad input --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "make, X, error, pattern",
