@@ -13,10 +13,11 @@ from pyspark.ml.param import Params
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import splitcv  # noqa: E402
+import splitcv.sklearn as sklearn_module  # noqa: E402
 import splitcv.testing as testing_module  # noqa: E402
 
 PUBLIC_METHODS = ("split", "describe", "getNumFolds", "check", "plan", "fit", "transform", "summary", "copy", "write", "read",
-                  "addGrid", "baseOn", "addDistribution", "build", "grid", "chosen", "summary")
+                  "addGrid", "baseOn", "addDistribution", "build", "grid", "chosen", "summary", "get_n_splits")
 
 
 def section(obj: object, name: str) -> list[str]:
@@ -51,6 +52,9 @@ def main() -> None:
     for name in ("audit_splitter", "assert_no_leakage"):
         if hasattr(testing_module, name):
             out += section(getattr(testing_module, name), f"splitcv.testing.{name}")
+    for name in sklearn_module.__all__:
+        if name not in splitcv.__all__:  # FoldInfo and format_folds are documented above
+            out += section(getattr(sklearn_module, name), f"splitcv.sklearn.{name}")
     Path(__file__).with_name("api.md").write_text("\n".join(out))
 
 

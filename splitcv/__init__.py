@@ -1,57 +1,67 @@
-"""splitcv: leak-free, parallel cross-validation for Spark ML."""
+"""splitcv: leak-free, parallel cross-validation for Spark ML.
 
-from splitcv.splitters import (
-    BlockedKFoldSplitter,
-    CombinatorialPurgedSplitter,
-    ExpandingWindowSplitter,
-    FoldInfo,
-    FoldSplitter,
-    GroupKFoldSplitter,
-    KFoldSplitter,
-    SlidingWindowSplitter,
-    SmallClassWarning,
-    StratifiedKFoldSplitter,
-    format_folds,
-)
+The public names below are imported on first use (PEP 562), not by ``import splitcv``: so
+``import splitcv.plan`` and ``import splitcv.sklearn`` (scikit-learn splitters over pandas and numpy
+data) import no pyspark, and work where pyspark is not installed. ``from splitcv import
+ParallelCrossValidator`` and ``splitcv.KFoldSplitter`` work as always.
+"""
 
-from splitcv.plan.advice import TooManyFoldsWarning
+from __future__ import annotations
+
+import importlib as _importlib
+import importlib.util as _importlib_util
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "FoldSplitter",
-    "FoldInfo",
-    "format_folds",
-    "KFoldSplitter",
-    "StratifiedKFoldSplitter",
-    "GroupKFoldSplitter",
-    "ExpandingWindowSplitter",
-    "SlidingWindowSplitter",
-    "BlockedKFoldSplitter",
-    "CombinatorialPurgedSplitter",
-    "TooManyFoldsWarning",
-    "SmallClassWarning",
-]
+# Every public name and the module that defines it.
+_PUBLIC = {
+    "FoldSplitter": "splitcv.splitters",
+    "FoldInfo": "splitcv.plan.describe",
+    "format_folds": "splitcv.plan.describe",
+    "KFoldSplitter": "splitcv.splitters",
+    "StratifiedKFoldSplitter": "splitcv.splitters",
+    "GroupKFoldSplitter": "splitcv.splitters",
+    "ExpandingWindowSplitter": "splitcv.splitters",
+    "SlidingWindowSplitter": "splitcv.splitters",
+    "BlockedKFoldSplitter": "splitcv.splitters",
+    "CombinatorialPurgedSplitter": "splitcv.splitters",
+    "TooManyFoldsWarning": "splitcv.plan.advice",
+    "SmallClassWarning": "splitcv.splitters",
+    "ParallelCrossValidator": "splitcv.validator",
+    "ParallelCrossValidatorModel": "splitcv.validator",
+    "MetricWarning": "splitcv.selection",
+    "SingleClassFoldWarning": "splitcv.validator",
+    "OneOf": "splitcv.one_of",
+    "nested_cross_validate": "splitcv.nested",
+    "NestedResult": "splitcv.nested",
+    "RandomParamGridBuilder": "splitcv.search",
+    "uniform": "splitcv.search",
+    "loguniform": "splitcv.search",
+    "randint": "splitcv.search",
+    "choice": "splitcv.search",
+}
 
-from splitcv.selection import MetricWarning  # noqa: E402
-from splitcv.validator import (  # noqa: E402
-    ParallelCrossValidator,
-    ParallelCrossValidatorModel,
-    SingleClassFoldWarning,
-)
+__all__ = list(_PUBLIC)
 
-__all__ += ["ParallelCrossValidator", "ParallelCrossValidatorModel", "MetricWarning", "SingleClassFoldWarning"]
+# The leakage auditor lives in splitcv.testing (audit_splitter, assert_no_leakage); the scikit-learn
+# splitters in splitcv.sklearn.
 
-from splitcv.one_of import OneOf  # noqa: E402
 
-__all__ += ["OneOf"]
+def __getattr__(name: str) -> _Any:
+    """Import a public name's module on first use, and keep the name here so the next use is free.
 
-from splitcv.nested import NestedResult, nested_cross_validate  # noqa: E402
+    A submodule's name (``splitcv.splitters`` after a bare ``import splitcv``) imports that
+    submodule, as the eager imports did before."""
+    module = _PUBLIC.get(name)
+    if module is not None:
+        value = getattr(_importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("_") and _importlib_util.find_spec(f"{__name__}.{name}") is not None:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ += ["nested_cross_validate", "NestedResult"]
 
-from splitcv.search import RandomParamGridBuilder, choice, loguniform, randint, uniform  # noqa: E402
-
-__all__ += ["RandomParamGridBuilder", "uniform", "loguniform", "randint", "choice"]
-
-# The leakage auditor lives in splitcv.testing (audit_splitter, assert_no_leakage).
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

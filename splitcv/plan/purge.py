@@ -17,7 +17,7 @@ column); an axis :class:`~splitcv.plan.axis.Scale` moves them. Pure functions, t
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Sequence, Union
+from typing import Any, Sequence, Union
 
 from splitcv.durations import Duration
 from splitcv.plan.axis import CountScale, Scale, first_clear_after
@@ -39,13 +39,23 @@ def validation_spans(points: Sequence[int], latest_end: Sequence[int], segments:
     return [(points[start], max(latest_end[start:stop])) for start, stop in segments]
 
 
-def is_purged(time: int, label_end: int, spans: Sequence[Span]) -> bool:
+def is_purged(time: Any, label_end: Any, spans: Sequence[Span]) -> Any:
     """The purge rule: ``[time, label_end]`` overlaps a validation span.
+
+    ``time`` and ``label_end`` are one row's integers, or numpy arrays of many rows' (the answer is
+    then an array: :mod:`splitcv.sklearn` purges a fold's rows at once).
 
     >>> is_purged(0, 1, [(1, 5)]), is_purged(0, 0, [(1, 5)]), is_purged(5, 9, [(1, 5)]), is_purged(6, 9, [(1, 5)])
     (True, False, True, False)
+    >>> import numpy as np
+    >>> is_purged(np.array([0, 0, 5, 6]), np.array([1, 0, 9, 9]), [(1, 5)]).tolist()
+    [True, False, True, False]
     """
-    return any(time <= end and label_end >= start for start, end in spans)
+    purged: Any = False
+    for start, end in spans:
+        # & and | rather than and/or: the same expression serves integers and arrays
+        purged = purged | ((time <= end) & (label_end >= start))
+    return purged
 
 
 def embargo_training(

@@ -18,6 +18,8 @@ from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable, MLWrit
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from splitcv.plan.checks import check_fold, check_not_empty, invalid_param
+from splitcv.plan.describe import FoldInfo, format_folds
 from splitcv.writing import SplitterWriter
 
 __all__ = [
@@ -50,28 +52,6 @@ def as_key(dataset: DataFrame, name: str) -> Column:
     column = F.col(quote(name))
     return column + F.lit(0.0) if isinstance(dataset.schema[name].dataType, (T.FloatType, T.DoubleType)) else column
 
-
-
-@dataclass(frozen=True)
-class FoldInfo:
-    """One fold as ``describe`` reports it. Time bounds are the first and last time values present
-    on each side (``None`` for splitters without a time column). Class counts (``{class: rows}``)
-    are there when the folds were prepared with a label column (the validator does that for
-    classification evaluators), else ``None``."""
-
-    fold: int
-    train_rows: int
-    validation_rows: int
-    train_start: Any = None
-    train_end: Any = None
-    validation_start: Any = None
-    validation_end: Any = None
-    train_classes: Optional[dict] = None
-    validation_classes: Optional[dict] = None
-    #: Rows the fold's plan trains on but purge (``labelEndCol``) and ``embargo`` dropped; ``None``
-    #: for splitters without them.
-    purged_rows: Optional[int] = None
-    embargoed_rows: Optional[int] = None
 
 
 @dataclass
@@ -133,10 +113,10 @@ class FoldSplitter(Params, DefaultParamsReadable, DefaultParamsWritable, metacla
             try:
                 super()._set(**{name: value})
             except TypeError as error:
-                reason = error.__context__ or error
-                raise TypeError(f"{type(self).__name__}: {name}={value!r} is not valid: {reason}") from None
+                # pyspark wraps the converter's TypeError in its own: report the converter's
+                raise invalid_param(type(self).__name__, name, value, error.__context__ or error) from None
             except ValueError as error:
-                raise ValueError(f"{type(self).__name__}: {name}={value!r} is not valid: {error}") from None
+                raise invalid_param(type(self).__name__, name, value, error) from None
         return self
 
     # -- the extension point -------------------------------------------------------------------
@@ -288,41 +268,3 @@ def measure_folds(
 def _combine(pick: Any, values: Sequence[Any]) -> Any:
     present = [v for v in values if v is not None]
     return pick(present) if present else None
-
-
-def check_not_empty(rows: int, owner: str) -> None:
-    """The dataset a splitter plans from has rows: an empty one is named as such, not as an empty fold."""
-    if rows == 0:
-        raise ValueError(f"the dataset is empty: {owner} has no rows to split into folds")
-
-
-def check_fold(index: int, train_rows: int, validation_rows: int, both: int = 0) -> None:
-    """The invariant every fold keeps: rows on both sides, and none on both at once."""
-    if train_rows == 0 or validation_rows == 0:
-        side = "training" if train_rows == 0 else "validation"
-        raise ValueError(
-            f"fold {index} has no {side} rows ({train_rows} training, {validation_rows} validation); "
-            "the data is too small or too sparse for these parameters"
-        )
-    if both:
-        raise ValueError(f"fold {index} puts {both} rows in both training and validation; they must be disjoint")
-
-
-def format_folds(infos: Sequence[FoldInfo]) -> str:
-    """A fixed-width table of fold descriptions, for printing."""
-    header: tuple = ("fold", "train rows", "train from", "train to", "valid rows", "valid from", "valid to")
-    rows: list[tuple] = [
-        (i.fold, i.train_rows, i.train_start, i.train_end, i.validation_rows, i.validation_start, i.validation_end)
-        for i in infos
-    ]
-    if any(i.purged_rows is not None for i in infos):
-        header += ("purged", "embargoed")
-        rows = [(*r, i.purged_rows, i.embargoed_rows) for r, i in zip(rows, infos)]
-    cells = [tuple("" if v is None else _short(v) for v in r) for r in [header, *rows]]
-    widths = [max(len(c[k]) for c in cells) for k in range(len(header))]
-    return "\n".join("  ".join(c[k].rjust(widths[k]) for k in range(len(header))) for c in cells)
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text[:19] if hasattr(value, "hour") else text

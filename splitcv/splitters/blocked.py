@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from pyspark import keyword_only
 
-from splitcv.plan import Fold, Scale, plan_blocked
+from splitcv.plan.recipes import BlockedRecipe
 from splitcv.splitters.params import HasGap, HasNumFolds
 from splitcv.splitters.timeaxis import TimeAxisSplitter
 
@@ -55,8 +55,7 @@ class BlockedKFoldSplitter(TimeAxisSplitter, HasNumFolds, HasGap):
     ) -> "BlockedKFoldSplitter":
         return self._set(**self._input_kwargs)
 
-    def _sizes(self) -> dict[str, Any]:
-        return {"gap": self.getGap()}
-
-    def _plan(self, scale: Scale, sizes: dict[str, Any]) -> list[Fold]:
-        return plan_blocked(scale, self.getOrDefault(self.numFolds), sizes["gap"])
+    def _recipe(self) -> BlockedRecipe:
+        return BlockedRecipe(
+            type(self).__name__, numFolds=self.getOrDefault(self.numFolds), gap=self.getGap(), embargo=self.getEmbargo()
+        )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from pyspark import keyword_only
 from pyspark.ml.param import Param, Params
 from pyspark.sql import DataFrame
 
-from splitcv.plan import Fold, Scale
-from splitcv.plan.advice import MANY_FOLDS, TooManyFoldsWarning
-from splitcv.plan.combinatorial import backtest_paths, count_combinatorial_folds, plan_combinatorial
-from splitcv.splitters.params import whole_number
+from splitcv.plan.checks import CONVERTERS
+from splitcv.plan.combinatorial import backtest_paths
+from splitcv.plan.recipes import CombinatorialRecipe
 from splitcv.splitters.timeaxis import TimeAxisSplitter
 
 __all__ = ["CombinatorialPurgedSplitter"]
@@ -40,11 +39,11 @@ class CombinatorialPurgedSplitter(TimeAxisSplitter):
 
     numGroups: "Param[int]" = Param(
         Params._dummy(), "numGroups", "contiguous groups the time axis is cut into (>= 2)",
-        typeConverter=whole_number("numGroups", 2),
+        typeConverter=CONVERTERS["numGroups"],
     )
     numTestGroups: "Param[int]" = Param(
         Params._dummy(), "numTestGroups", "groups each fold validates on (>= 1, < numGroups)",
-        typeConverter=whole_number("numTestGroups", 1),
+        typeConverter=CONVERTERS["numTestGroups"],
     )
 
     @keyword_only
@@ -79,37 +78,19 @@ class CombinatorialPurgedSplitter(TimeAxisSplitter):
     def getNumTestGroups(self) -> int:
         return self.getOrDefault(self.numTestGroups)
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        groups, tests = self.getNumGroups(), self.getNumTestGroups()
-        if tests >= groups:
-            raise ValueError(
-                f"CombinatorialPurgedSplitter: numTestGroups={tests} must be less than numGroups={groups}, "
-                "or no group is left to train on"
-            )
-
-    def _sizes(self) -> dict[str, Any]:
-        return {}
-
-    def _plan(self, scale: Scale, sizes: dict[str, Any]) -> list[Fold]:
-        folds = plan_combinatorial(scale.n, self.getNumGroups(), self.getNumTestGroups())
-        if len(folds) > MANY_FOLDS:
-            import warnings
-
-            warnings.warn(
-                f"numGroups={self.getNumGroups()}, numTestGroups={self.getNumTestGroups()} make {len(folds)} folds, "
-                "each fitted with every param map; fewer groups, or test groups further from half of them, make fewer",
-                TooManyFoldsWarning,
-                stacklevel=6,
-            )
-        return folds
+    def _recipe(self) -> CombinatorialRecipe:
+        return CombinatorialRecipe(
+            type(self).__name__, numGroups=self.getNumGroups(), numTestGroups=self.getNumTestGroups(), embargo=self.getEmbargo()
+        )
 
     def getNumFolds(self, dataset: Optional[DataFrame] = None) -> int:
         """``C(numGroups, numTestGroups)``, known from the Params."""
         if dataset is not None:
             return super().getNumFolds(dataset)
         self._check_params()
-        return count_combinatorial_folds(self.getNumGroups(), self.getNumTestGroups())
+        count = self._recipe().count()
+        assert count is not None
+        return count
 
     def backtest_paths(self) -> list[list[int]]:
         """``paths[p][g]``: the fold whose validation predictions of group ``g`` (the ``g``-th block of

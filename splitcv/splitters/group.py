@@ -10,7 +10,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from splitcv.plan.assign import pack_groups
-from splitcv.splitters.base import FoldInfo, FoldSet, FoldSplitter, as_key, check_fold, check_not_empty, quote
+from splitcv.plan.checks import check_group_count, check_not_empty, missing_groups_error
+from splitcv.plan.describe import group_infos
+from splitcv.splitters.base import FoldSet, FoldSplitter, as_key, quote
 from splitcv.splitters.params import HasGroupCol, HasNumFolds
 
 __all__ = ["GroupKFoldSplitter"]
@@ -94,21 +96,14 @@ class GroupKFoldSplitter(FoldSplitter, HasGroupCol, HasNumFolds):
         check_not_empty(sum(r["count"] for r in rows), type(self).__name__)
         bad = sum(r["count"] for r in rows if r["missing"])
         if bad:
-            raise ValueError(
-                f"groupCol={group!r} has {bad} null or NaN values; every row needs a group. Drop those rows "
-                f"(dataset.dropna(subset=[{group!r}])) or give them a group before splitting"
-            )
+            raise missing_groups_error(f"groupCol={group!r}", bad, f"dataset.dropna(subset=[{group!r}])")
         sizes: dict[int, int] = {}
         per_class: dict[int, dict[Any, int]] = {}
         for r in rows:
             sizes[r["key"]] = sizes.get(r["key"], 0) + r["count"]
             if classes is not None:
                 per_class.setdefault(r["key"], {})[r["class"]] = r["count"]
-        if len(sizes) < k:
-            raise ValueError(
-                f"groupCol={group!r} has {len(sizes)} groups, fewer than numFolds={k}: every fold needs a group "
-                f"to validate on. Lower numFolds to at most {len(sizes)}, or use a finer group column"
-            )
+        check_group_count(f"groupCol={group!r}", len(sizes), k)
         assigned = pack_groups(list(sizes.items()), k)
         spark = dataset.sparkSession
         lookup = spark.createDataFrame(
@@ -117,31 +112,8 @@ class GroupKFoldSplitter(FoldSplitter, HasGroupCol, HasNumFolds):
         frame = dataset.withColumn(_GROUP, self._key(dataset)).join(F.broadcast(lookup), _GROUP).drop(_GROUP)
         fold = F.col(_FOLD)
         conditions = [(fold != f, fold == f) for f in range(k)]
-        infos = _infos(assigned, sizes, per_class if classes is not None else None, k)
+        infos = group_infos(assigned, sizes, per_class if classes is not None else None, k)
         return FoldSet(conditions, infos, frame, (_FOLD,))
 
     def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
         return self._fold_set(dataset).conditions
-
-
-def _infos(assigned: dict, sizes: dict, per_class: Optional[dict], k: int) -> list[FoldInfo]:
-    """Fold descriptions from the group plan: no Spark job."""
-    total = sum(sizes.values())
-    rows, classes = [0] * k, [dict() for _ in range(k)]  # type: ignore[var-annotated]
-    for key, fold in assigned.items():
-        rows[fold] += sizes[key]
-        for value, count in (per_class or {}).get(key, {}).items():
-            classes[fold][value] = classes[fold].get(value, 0) + count
-    everything: dict = {}
-    for by_class in classes:
-        for value, count in by_class.items():
-            everything[value] = everything.get(value, 0) + count
-    infos = []
-    for fold in range(k):
-        check_fold(fold, total - rows[fold], rows[fold])
-        pair: list[Optional[dict]] = [None, None]
-        if per_class is not None:
-            train = {v: c - classes[fold].get(v, 0) for v, c in everything.items()}
-            pair = [{v: c for v, c in train.items() if c}, classes[fold]]
-        infos.append(FoldInfo(fold, total - rows[fold], rows[fold], None, None, None, None, *pair))
-    return infos

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from splitcv.plan import CountScale, plan_blocked
+from splitcv.plan.checks import check_fold_numbers
 from splitcv.splitters.base import FoldSet, FoldSplitter, check_fold, check_not_empty, quote
 from splitcv.splitters.dealt import deal, with_ranks
 from splitcv.splitters.params import HasFoldCol, HasNumFolds, HasSeedFixed
@@ -82,12 +83,7 @@ class KFoldSplitter(FoldSplitter, HasNumFolds, HasSeedFixed, HasFoldCol):
             return FoldSet([(fold != f, fold == f) for f in range(k)], dealt.infos(with_classes=classes is not None))
         expr = F.col(quote(fold_col))
         values, counts, per_class, _ = summarize(dataset, expr, "foldCol", fold_col, classes)
-        outside = [v for v in values if not 0 <= v < k]
-        if outside:
-            raise ValueError(
-                f"foldCol={fold_col!r} holds {outside[:5]}{'...' if len(outside) > 5 else ''}, outside "
-                f"0..{k - 1}; with numFolds={k} every row's fold must be one of 0..{k - 1}"
-            )
+        check_fold_numbers(f"foldCol={fold_col!r}", values, k)
         by_fold = dict(zip(values, counts))
         total = sum(counts)
         check_not_empty(total, type(self).__name__)

@@ -7,15 +7,12 @@ long before a Spark job runs.
 
 from __future__ import annotations
 
-import math
-import numbers
-from typing import Any, Callable, Optional, Union
+from typing import Optional, Union
 
-import numpy as np
+from pyspark.ml.param import Param, Params
 
-from pyspark.ml.param import Param, Params, TypeConverters
-
-from splitcv.durations import parse_duration
+# The value rules live in splitcv.plan.checks (no pyspark), shared with splitcv.sklearn.
+from splitcv.plan.checks import CONVERTERS, OPTIONAL_NUM_FOLDS, to_size, to_whole_number, whole_number
 
 __all__ = [
     "HasTimeCol",
@@ -35,77 +32,12 @@ __all__ = [
 ]
 
 
-def to_whole_number(value: Any, name: str, minimum: Optional[int] = None, alternative: str = "") -> int:
-    """The one rule for every count and size Param (``numFolds``, ``seed``, ``horizon``, ``gap``,
-    ``parallelism``...): a whole number, given as one (an ``int`` or a numpy integer).
-
-    Floats are refused, whole or not (``horizon=7.0`` is a mistake that would pass silently for
-    one Param and fail for another), and so are bools (``True`` is an ``int`` to Python). The
-    message names the value, the Param and the fix; ``alternative`` adds what else the Param
-    takes ("or a duration such as '7 days'").
-
-    >>> to_whole_number(7, "horizon")
-    7
-    >>> to_whole_number(7.0, "horizon")
-    Traceback (most recent call last):
-    ...
-    TypeError: 7.0 is a float, not a whole number: write horizon=7
-    """
-    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
-        number = int(value)
-    else:
-        raise TypeError(_not_whole(value, name, minimum) + alternative)
-    if minimum is not None and number < minimum:
-        raise ValueError(f"{number} is too small; give a whole number >= {minimum}{alternative}")
-    return number
-
-
-def _not_whole(value: Any, name: str, minimum: Optional[int]) -> str:
-    if isinstance(value, (float, np.floating)) and math.isfinite(value):
-        if float(value).is_integer():
-            return f"{value!r} is a float, not a whole number: write {name}={int(value)}"
-        low, high = math.floor(value), math.ceil(value)
-        fixes = [f"{name}={n}" for n in (low, high) if minimum is None or n >= minimum]
-        return f"{value!r} is not a whole number: write {' or '.join(fixes)}"
-    example = max(minimum, 1) if minimum is not None else 42
-    return f"{value!r} is a {type(value).__name__}, not a whole number: write a whole number such as {name}={example}"
-
-
-def whole_number(name: str, minimum: Optional[int] = None) -> Callable[[Any], int]:
-    """A Param type converter applying :func:`to_whole_number`."""
-    return lambda value: to_whole_number(value, name, minimum)
-
-
-#: What a size Param takes besides a count, in every message about one.
-_OR_DURATION = ", or a duration such as '7 days'"
-
-
-def to_size(name: str, minimum: int) -> Callable[[Any], Union[int, str]]:
-    """A converter for window sizes: a whole number of time points >= ``minimum``, or a duration."""
-
-    def convert(value: Any) -> Union[int, str]:
-        if isinstance(value, str):
-            duration = parse_duration(value, "")
-            if duration.is_zero and minimum > 0:
-                raise ValueError(f"{value!r} is an empty duration; give a positive one such as '7 days'")
-            return value.strip()
-        return to_whole_number(value, name, minimum, _OR_DURATION)
-
-    return convert
-
-
-def _to_column_name(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError(f"{value!r} is not a column name; give the name of a column as a string")
-    return value
-
-
 class HasTimeCol(Params):
     timeCol: "Param[str]" = Param(
         Params._dummy(),
         "timeCol",
         "the time/order column: integers (time points), DATE, TIMESTAMP or TIMESTAMP_NTZ",
-        typeConverter=_to_column_name,
+        typeConverter=CONVERTERS["timeCol"],
     )
 
     def getTimeCol(self) -> str:
@@ -117,7 +49,7 @@ class HasTimeCol(Params):
 
 class HasNumFolds(Params):
     numFolds: "Param[int]" = Param(
-        Params._dummy(), "numFolds", "number of folds (>= 2)", typeConverter=whole_number("numFolds", 2)
+        Params._dummy(), "numFolds", "number of folds (>= 2)", typeConverter=CONVERTERS["numFolds"]
     )
 
     def setNumFolds(self, value: int) -> "HasNumFolds":
@@ -130,7 +62,7 @@ class HasOptionalNumFolds(Params):
         "numFolds",
         "keep only the last numFolds windows (>= 1); unset keeps every window the data allows, "
         "warning (TooManyFoldsWarning) when that is more than 100",
-        typeConverter=whole_number("numFolds", 1),
+        typeConverter=OPTIONAL_NUM_FOLDS,
     )
 
     def setNumFolds(self, value: Optional[int]) -> "HasOptionalNumFolds":
@@ -142,7 +74,7 @@ class HasGap(Params):
         Params._dummy(),
         "gap",
         "time left out between training and validation: time points (>= 0) or a duration ('7 days')",
-        typeConverter=to_size("gap", 0),
+        typeConverter=CONVERTERS["gap"],
     )
 
     def getGap(self) -> Union[int, str]:
@@ -157,25 +89,25 @@ class HasWindowParams(HasGap):
         Params._dummy(),
         "horizon",
         "length of each validation window: time points (>= 1) or a duration ('1 month')",
-        typeConverter=to_size("horizon", 1),
+        typeConverter=CONVERTERS["horizon"],
     )
     step: "Param[Union[int, str]]" = Param(
         Params._dummy(),
         "step",
         "how far each next fold moves the cut-off (default: horizon)",
-        typeConverter=to_size("step", 1),
+        typeConverter=CONVERTERS["step"],
     )
     initialWindow: "Param[Union[int, str]]" = Param(
         Params._dummy(),
         "initialWindow",
         "length of the first training window; unset lays the windows back from the end of the data",
-        typeConverter=to_size("initialWindow", 1),
+        typeConverter=CONVERTERS["initialWindow"],
     )
     keepPartialWindow: "Param[bool]" = Param(
         Params._dummy(),
         "keepPartialWindow",
         "keep a last validation window that the data ends before it is horizon long",
-        typeConverter=TypeConverters.toBoolean,
+        typeConverter=CONVERTERS["keepPartialWindow"],
     )
 
     def getHorizon(self) -> Union[int, str]:
@@ -209,7 +141,7 @@ class HasWindowSize(Params):
         Params._dummy(),
         "windowSize",
         "length of the sliding training window: time points (>= 1) or a duration ('52 weeks')",
-        typeConverter=to_size("windowSize", 1),
+        typeConverter=CONVERTERS["windowSize"],
     )
 
     def getWindowSize(self) -> Union[int, str]:
@@ -223,7 +155,7 @@ class HasSeedFixed(Params):
     """A seed whose default is the same in every process (pyspark's default hashes a class name)."""
 
     seed: "Param[int]" = Param(
-        Params._dummy(), "seed", "seed for the random fold assignment", typeConverter=whole_number("seed")
+        Params._dummy(), "seed", "seed for the random fold assignment", typeConverter=CONVERTERS["seed"]
     )
 
     def getSeed(self) -> int:
@@ -238,7 +170,7 @@ class HasFoldCol(Params):
         Params._dummy(),
         "foldCol",
         "optional integer column holding each row's fold, 0..numFolds-1; unset draws folds at random",
-        typeConverter=_to_column_name,
+        typeConverter=CONVERTERS["foldCol"],
     )
 
     def getFoldCol(self) -> Optional[str]:
@@ -253,7 +185,7 @@ class HasLabelCol(Params):
         Params._dummy(),
         "labelCol",
         "the class column each fold keeps the shares of: string, integer, boolean or double classes",
-        typeConverter=_to_column_name,
+        typeConverter=CONVERTERS["labelCol"],
     )
 
     def getLabelCol(self) -> str:
@@ -268,7 +200,7 @@ class HasGroupCol(Params):
         Params._dummy(),
         "groupCol",
         "the column naming each row's group; all rows of a group are on one side of every fold",
-        typeConverter=_to_column_name,
+        typeConverter=CONVERTERS["groupCol"],
     )
 
     def getGroupCol(self) -> str:
@@ -286,13 +218,13 @@ class HasPurge(Params):
         "labelEndCol",
         "the last time each row's label depends on (same type as timeCol); training rows whose "
         "[time, labelEnd] overlaps a validation span are purged. Unset: no purge",
-        typeConverter=_to_column_name,
+        typeConverter=CONVERTERS["labelEndCol"],
     )
     embargo: "Param[Union[int, str]]" = Param(
         Params._dummy(),
         "embargo",
         "training time after each validation block dropped as well: time points (>= 0) or a duration ('5 days')",
-        typeConverter=to_size("embargo", 0),
+        typeConverter=CONVERTERS["embargo"],
     )
 
     def getLabelEndCol(self) -> Optional[str]:

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from splitcv.durations import ZERO, Calendar, DateCalendar, TimestampCalendar, WallClockCalendar, parse_duration
-from splitcv.plan import CalendarScale, CountScale, Fold, Scale
-from splitcv.plan.purge import embargo_training, validation_spans
-from splitcv.splitters.base import FoldSet, FoldSplitter, check_not_empty, quote
-from splitcv.splitters.params import HasPurge, HasTimeCol
-from splitcv.splitters.render import (
-    ClassCounts,
-    EndCounts,
-    plan_infos,
-    purged_infos,
-    render_folds,
-    render_ranges,
-    summarize,
+from splitcv.durations import Calendar, DateCalendar, TimestampCalendar, WallClockCalendar
+from splitcv.plan import Fold
+from splitcv.plan import recipes
+from splitcv.plan.recipes import AxisWords, TimeRecipe
+from splitcv.plan.timeplan import (
+    TimePlan,
+    check_label_ends,
+    describe_plan,
+    label_end_type_error,
+    plan_time_axis,
+    purge_plan,
+    purges,
 )
+from splitcv.splitters.base import FoldSet, FoldSplitter, quote
+from splitcv.splitters.params import HasPurge, HasTimeCol
+from splitcv.splitters.render import render_folds, render_ranges, summarize
 
 __all__ = ["TimeKind", "time_kind", "resolve_sizes", "TimeAxisSplitter"]
 
@@ -112,81 +114,40 @@ def _wall_clock_literal(calendar: WallClockCalendar, point: int) -> Column:
 
 
 def resolve_sizes(kind: TimeKind, sizes: dict[str, Union[int, str, None]]) -> tuple[dict[str, Any], bool]:
-    """Turn the size Params into ints (counts of time points) or Durations, all of one kind.
+    """Turn the size Params into ints (counts of time points) or Durations, all of one kind
+    (:func:`splitcv.plan.recipes.resolve_sizes`, with this column's words in its messages).
 
     Returns the resolved sizes and whether they are calendar durations. A zero gap fits either.
     """
-    given = {k: v for k, v in sizes.items() if v is not None}
-    durations = {k: v for k, v in given.items() if isinstance(v, str)}
-    counts = {k: v for k, v in given.items() if not isinstance(v, str) and v != 0}
-    if durations and kind.calendar is None:
-        name, value = next(iter(durations.items()))
-        raise ValueError(
-            f"{name}={value!r} is a calendar duration, but timeCol={kind.column!r} holds integers; give "
-            f"a whole number of time points instead, or split on a DATE, TIMESTAMP or TIMESTAMP_NTZ column"
-        )
-    if durations and counts:
-        (dname, dvalue), (cname, cvalue) = next(iter(durations.items())), next(iter(counts.items()))
-        raise ValueError(
-            f"{cname}={cvalue!r} counts time points but {dname}={dvalue!r} is a calendar duration; "
-            "give every size the same way (all counts, or all durations such as '7 days')"
-        )
-    if not durations:
-        return {k: v for k, v in sizes.items()}, False
-    resolved: dict[str, Any] = {}
-    for name, value in sizes.items():
-        if value is None:
-            resolved[name] = None
-        elif isinstance(value, str):
-            duration = parse_duration(value, name)
-            if kind.name == "date" and duration.micros:
-                raise ValueError(
-                    f"{name}={value!r} is finer than a day, but timeCol={kind.column!r} is a DATE column; "
-                    "use days, weeks, months or years"
-                )
-            resolved[name] = duration
-        else:  # a zero gap
-            resolved[name] = ZERO
-    return resolved, True
-
-
-class AxisPlan(NamedTuple):
-    """A time splitter's plan of one dataset, from its one summary job."""
-
-    kind: TimeKind
-    points: list[int]
-    counts: list[int]
-    folds: list[Fold]
-    per_class: Optional[list[ClassCounts]]
-    by_end: Optional[list[EndCounts]]
-    scale: Scale
-    sizes: dict[str, Any]
+    return recipes.resolve_sizes(sizes, kind.calendar, AxisWords(f"timeCol={kind.column!r}"), kind.name == "date")
 
 
 class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
     """A splitter that plans on the distinct values of ``timeCol`` (one summary job), with optional
-    purge (``labelEndCol``) and ``embargo`` around every validation block (:mod:`splitcv.plan.purge`)."""
+    purge (``labelEndCol``) and ``embargo`` around every validation block (:mod:`splitcv.plan.purge`).
+
+    A subclass says what it plans with :meth:`_recipe` (:mod:`splitcv.plan.recipes`): the checks,
+    the sizes and the planner, which the scikit-learn adapters (:mod:`splitcv.sklearn`) share."""
 
     def __init__(self) -> None:
         super().__init__()
         self._setDefault(embargo=0)
 
     @abstractmethod
+    def _recipe(self) -> TimeRecipe:
+        """The recipe of this splitter's Params."""
+
     def _sizes(self) -> dict[str, Union[int, str, None]]:
-        """The size Params by name: counts, duration strings or None."""
+        """The size Params by name (``embargo`` included): counts, duration strings or None."""
+        return self._recipe().sizes()
 
-    @abstractmethod
-    def _plan(self, scale: Scale, sizes: dict[str, Any]) -> list[Fold]:
+    def _plan(self, scale: Any, sizes: dict[str, Any]) -> list[Fold]:
         """Plan folds on ``scale`` with resolved ``sizes``."""
-
-    def _all_sizes(self) -> dict[str, Union[int, str, None]]:
-        return {**self._sizes(), "embargo": self.getEmbargo()}
+        return self._recipe().plan(scale, sizes)
 
     def _purges(self) -> bool:
         """Whether folds lose rows to purge or embargo (a zero embargo, written as a duration too, is none)."""
-        embargo = self.getEmbargo()
-        zero = embargo == 0 or (isinstance(embargo, str) and parse_duration(embargo, "embargo").is_zero)
-        return self.getLabelEndCol() is not None or not zero
+        return purges(self.getLabelEndCol(), self.getEmbargo())
 
     def _check_params(self) -> None:
         if not self.isDefined(self.timeCol) or self.getOrDefault(self.timeCol) is None:
@@ -194,94 +155,70 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
                 f"{type(self).__name__} needs timeCol, the name of the time/order column: "
                 f"{type(self).__name__}(timeCol='date', ...)"
             )
+        self._recipe().check()
 
     def _check_schema(self, dataset: DataFrame) -> None:
         kind = time_kind(dataset, self.getTimeCol())
-        resolve_sizes(kind, self._all_sizes())
+        resolve_sizes(kind, self._sizes())
         label_end = self.getLabelEndCol()
         if label_end is not None:
             end_kind = time_kind(dataset, label_end, "labelEndCol")
             if end_kind.name != kind.name:
-                raise TypeError(
-                    f"labelEndCol={label_end!r} has type {dataset.schema[label_end].dataType.simpleString()} but "
-                    f"timeCol={kind.column!r} has type {dataset.schema[kind.column].dataType.simpleString()}; "
-                    "a label's end is a time on the same axis: give both columns the same type"
+                raise label_end_type_error(
+                    f"labelEndCol={label_end!r}",
+                    dataset.schema[label_end].dataType.simpleString(),
+                    f"timeCol={kind.column!r}",
+                    dataset.schema[kind.column].dataType.simpleString(),
                 )
 
     def plan(self, dataset: DataFrame) -> tuple[list[Any], list[int], list[Fold]]:
         """The plan behind the folds: the distinct time values (as Python values), their row counts,
         and each fold's index ranges into them (before purge and embargo). One Spark job."""
         self.check(dataset)
-        plan = self._plan_dataset(dataset)
-        return [plan.kind.to_python(p) for p in plan.points], plan.counts, plan.folds
+        kind, plan = self._plan_dataset(dataset)
+        return [kind.to_python(p) for p in plan.points], plan.counts, plan.folds
 
-    def _plan_dataset(self, dataset: DataFrame, classes: Optional[str] = None) -> AxisPlan:
+    def _plan_dataset(self, dataset: DataFrame, classes: Optional[str] = None) -> tuple[TimeKind, TimePlan]:
         kind = time_kind(dataset, self.getTimeCol())
-        sizes, calendar = resolve_sizes(kind, self._all_sizes())
+        resolve_sizes(kind, self._sizes())  # a size of the wrong kind is an error before the summary job
         label_end = self.getLabelEndCol()
         ends = kind.as_points(F.col(quote(label_end))) if label_end is not None else None
         points, counts, per_class, by_end = summarize(
             dataset, kind.as_points(F.col(kind.column)), "timeCol", kind.column, classes, ends
         )
-        check_not_empty(sum(counts), type(self).__name__)
-        if by_end is not None:
-            _check_label_ends(points, by_end, kind, label_end or "")
-        scale: Scale = CalendarScale(points, kind.calendar) if calendar else CountScale(len(points))
-        return AxisPlan(kind, points, counts, self._plan(scale, sizes), per_class, by_end, scale, sizes)
+        if by_end is not None and sum(counts):
+            check_label_ends(
+                points,
+                by_end,
+                kind.to_python,
+                f"labelEndCol={label_end!r}",
+                f"timeCol={kind.column!r}",
+                f"F.coalesce(F.col({label_end!r}), F.col({kind.column!r}))",
+            )
+        words = AxisWords(f"timeCol={kind.column!r}")
+        plan = plan_time_axis(
+            self._recipe(), points, counts, kind.calendar, words,
+            is_date=kind.name == "date", per_class=per_class, by_end=by_end,
+        )
+        return kind, plan
 
     def _fold_set(self, dataset: DataFrame, classes: Optional[str] = None) -> FoldSet:
-        plan = self._plan_dataset(dataset, classes)
-        kind, points = plan.kind, plan.points
+        kind, plan = self._plan_dataset(dataset, classes)
+        points = plan.points
         time = F.col(kind.column)
         if not self._purges():
-            conditions = render_folds(time, points, plan.folds, kind.literal)
-            return FoldSet(conditions, plan_infos(plan.folds, points, plan.counts, kind.to_python, plan.per_class))
-        by_end = plan.by_end
-        if by_end is None:  # embargo alone: every row's label ends at its own time
-            by_end = [
-                {(None, label): rows for label, rows in (plan.per_class[i] if plan.per_class else {None: c}).items()}
-                for i, c in enumerate(plan.counts)
-            ]
-        latest = [max((end for end, _ in ends if end is not None), default=p) for p, ends in zip(points, by_end)]
+            return FoldSet(render_folds(time, points, plan.folds, kind.literal), describe_plan(plan, kind.to_python))
         label_end = self.getLabelEndCol()
+        purged = purge_plan(plan, label_end is not None, kind.to_python)
         end_points = kind.as_points(F.col(quote(label_end))) if label_end is not None else None
-        prefix = [0]
-        for c in plan.counts:
-            prefix.append(prefix[-1] + c)
-        folds, spans, embargoed, conditions = [], [], [], []
-        for fold in plan.folds:
-            fold_spans = validation_spans(points, latest, fold.segments)
-            train, _ = embargo_training(plan.scale, points, fold.train, [end for _, end in fold_spans], plan.sizes["embargo"])
-            before = sum(prefix[b] - prefix[a] for a, b in fold.train)
-            embargoed.append(before - sum(prefix[b] - prefix[a] for a, b in train))
-            if end_points is None:
-                fold_spans = []  # no label ends: nothing to purge
-            folds.append(Fold(train, fold.validation, fold.more_validation))
-            spans.append(fold_spans)
-            training = render_ranges(time, points, train, kind.literal) if train else F.lit(False)
+        conditions = []
+        for fold, fold_spans in zip(purged.folds, purged.spans):
+            training = render_ranges(time, points, fold.train, kind.literal) if fold.train else F.lit(False)
             for start, end in fold_spans:  # the purge rule, as a filter (splitcv.plan.purge.is_purged)
+                assert end_points is not None
                 training = training & ~((kind.as_points(time) <= F.lit(end)) & (end_points >= F.lit(start)))
             conditions.append((training, render_ranges(time, points, fold.segments, kind.literal)))
-        infos = purged_infos(folds, spans, embargoed, points, by_end, kind.to_python, plan.per_class is not None)
-        return FoldSet(conditions, infos)
+        return FoldSet(conditions, purged.infos)
 
     def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
         return self._fold_set(dataset).conditions
-
-
-def _check_label_ends(points: list[int], by_end: list[EndCounts], kind: TimeKind, column: str) -> None:
-    """Every row has a label end, and none ends before its row's time: both are errors naming the column."""
-    nulls = sum(rows for ends in by_end for (end, _), rows in ends.items() if end is None)
-    if nulls:
-        raise ValueError(
-            f"labelEndCol={column!r} has {nulls} null values; every row needs the last time its label depends "
-            f"on (its own time when the label is known at once). Fill them, e.g. "
-            f"F.coalesce(F.col({column!r}), F.col({kind.column!r}))"
-        )
-    early = [(p, end, rows) for p, ends in zip(points, by_end) for (end, _), rows in ends.items() if end < p]
-    if early:
-        p, end, _ = early[0]
-        raise ValueError(
-            f"labelEndCol={column!r} is before timeCol={kind.column!r} in {sum(r for _, _, r in early)} rows, e.g. "
-            f"labelEnd {kind.to_python(end)} for time {kind.to_python(p)}; a label cannot end before its row's time"
-        )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from pyspark import keyword_only
 
-from splitcv.plan import Fold, Scale, plan_windows
+from splitcv.plan.recipes import WindowRecipe
 from splitcv.splitters.params import HasOptionalNumFolds, HasWindowParams, HasWindowSize
 from splitcv.splitters.timeaxis import TimeAxisSplitter
 
@@ -17,33 +17,20 @@ Size = Union[int, str]
 
 class _WindowSplitter(TimeAxisSplitter, HasWindowParams, HasOptionalNumFolds):
     forwardChaining = True
+    _sliding = False
 
-    def _window_size(self) -> Optional[Size]:
-        return None
-
-    def _sizes(self) -> dict[str, Optional[Size]]:
-        return {
-            "horizon": self.getHorizon(),
-            "step": self.getStep(),
-            "gap": self.getGap(),
-            "initialWindow": self.getInitialWindow(),
-            "windowSize": self._window_size(),
-        }
-
-    def _num_folds(self) -> Optional[int]:
-        return self.getOrDefault(self.numFolds) if self.isDefined(self.numFolds) else None
-
-    def _plan(self, scale: Scale, sizes: dict[str, Any]) -> list[Fold]:
-        return plan_windows(
-            scale,
-            horizon=sizes["horizon"],
-            step=sizes["step"],
-            gap=sizes["gap"],
-            initial_window=sizes["initialWindow"],
-            window_size=sizes["windowSize"],
-            num_folds=self._num_folds(),
-            keep_partial=self.getKeepPartialWindow(),
-            owner=type(self).__name__,
+    def _recipe(self) -> WindowRecipe:
+        return WindowRecipe(
+            type(self).__name__,
+            horizon=self.getHorizon(),
+            step=self.getStep(),
+            gap=self.getGap(),
+            initialWindow=self.getInitialWindow(),
+            windowSize=self.getOrDefault(self.windowSize) if self._sliding and self.isDefined("windowSize") else None,
+            numFolds=self.getOrDefault(self.numFolds) if self.isDefined(self.numFolds) else None,
+            keepPartialWindow=self.getKeepPartialWindow(),
+            embargo=self.getEmbargo(),
+            sliding=self._sliding,
         )
 
 
@@ -112,6 +99,8 @@ class SlidingWindowSplitter(_WindowSplitter, HasWindowSize):
     [(0, 0, 2), (0, 2, 4), (2, 4, 6)]
     """
 
+    _sliding = True
+
     @keyword_only
     def __init__(
         self,
@@ -147,16 +136,3 @@ class SlidingWindowSplitter(_WindowSplitter, HasWindowSize):
         embargo: Size = 0,
     ) -> "SlidingWindowSplitter":
         return self._set(**self._input_kwargs)
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        if not self.isDefined(self.windowSize) or self.getOrDefault(self.windowSize) is None:
-            raise ValueError(
-                "SlidingWindowSplitter needs windowSize, the length of the training window: "
-                "SlidingWindowSplitter(timeCol='date', windowSize=52, ...)"
-            )
-
-    def _window_size(self) -> Optional[Size]:
-        return self.getWindowSize()
-
-
