@@ -42,6 +42,10 @@ from splitcv.validator import (  # noqa: E402
 
 __all__ += ["ParallelCrossValidator", "ParallelCrossValidatorModel", "MetricWarning", "SingleClassFoldWarning"]
 
+from splitcv.progress import TaskResult  # noqa: E402
+
+__all__ += ["TaskResult"]
+
 from splitcv.one_of import OneOf  # noqa: E402
 
 __all__ += ["OneOf"]
