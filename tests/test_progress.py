@@ -53,6 +53,10 @@ def no_tqdm(monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
 
 
+def _log_lines(caplog):
+    return [r.getMessage() for r in caplog.records if r.name == LOGGER_NAME]
+
+
 def _task_threads():
     return [t.name for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
 
@@ -120,7 +124,8 @@ def _same(a: float, b: float) -> bool:
 
 
 @pytest.mark.parametrize("one_pass", [True, False])
-def test_callback_gets_every_fold_and_map_once_with_the_models_metrics(spark, days, one_pass):
+def test_callback_gets_every_fold_and_map_once_with_the_models_metrics(spark, days, one_pass, capsys, caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     # With 3 maps and a predictionCol, a fold's maps are scored in one pass once the last is fitted
     # (the results come per fold); Watched (no prediction column) has each task score its own map.
     est = _MeanShift() if one_pass else Watched()
@@ -141,6 +146,8 @@ def test_callback_gets_every_fold_and_map_once_with_the_models_metrics(spark, da
     if one_pass:  # a fold's results come together, the pass's scoring time shared among its maps
         assert len([fold for fold, _ in itertools.groupby(r.fold for r in record.results)]) == 2
         assert all(len({r.scoreSeconds for r in record.results if r.fold == f}) == 1 for f in range(2))
+    # progress=False: no line, no log record
+    assert "splitcv" not in capsys.readouterr().err and not _log_lines(caplog)
     # one thread, the caller's, never two at once
     assert record.overlaps == 0 and record.threads == {threading.current_thread().name}
 
@@ -242,7 +249,7 @@ def test_a_validator_with_a_callback_saves_and_loads_without_it(spark, tmp_path)
 def test_progress_falls_back_to_log_lines_without_tqdm(spark, days, no_tqdm, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     _watched_cv(progress=True, parallelism=2).fit(days)
-    lines = [r.getMessage() for r in caplog.records if r.name == LOGGER_NAME]
+    lines = _log_lines(caplog)
     # 6 tasks: every task passes another 5% step; the last line is the end's
     assert [line.split(" tasks")[0] for line in lines] == [f"splitcv: {d}/6" for d in range(1, 7)]
     assert "elapsed" in lines[0] and "left" in lines[0] and "best rmse" in lines[0]
@@ -272,18 +279,7 @@ def test_auto_prints_nothing_when_stderr_is_not_a_terminal(spark, days, capsys, 
     assert "6/6 tasks" in terminal.getvalue()  # tqdm's line, or the printed lines without it
 
 
-def test_progress_false_shows_nothing(spark, days, capsys, caplog):
-    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
-    _watched_cv(progress=False).fit(days)
-    assert "splitcv" not in capsys.readouterr().err
-    assert not [r for r in caplog.records if r.name == LOGGER_NAME]
-
-
 # -- the counting, without Spark ---------------------------------------------------------------------
-
-
-def _log_lines(caplog):
-    return [r.getMessage() for r in caplog.records if r.name == LOGGER_NAME]
 
 
 @pytest.mark.parametrize("total", [1, 7, 20, 100, 333])
@@ -378,3 +374,24 @@ def test_the_callback_error_names_the_callback_and_the_result():
         progress.result(0, 1, {"regParam": 0.1}, 0.5, 1.0, 0.1, lambda: "fold 0, map 1")
     assert isinstance(info.value.__cause__, KeyError)
     assert (info.value.task.fold, info.value.task.param_map) == (0, 1)
+
+
+def test_forced_lines_are_printed_where_logging_would_not_show_them(no_tqdm, capsys):
+    logger = logging.getLogger(LOGGER_NAME)
+    assert not logger.isEnabledFor(logging.INFO)  # logging as a process starts: WARNING and up
+    with FitProgress(True, None, clock=lambda: 0.0) as progress:
+        progress.add([1.0, 1.0])
+        progress.task_done(1.0)
+        progress.refresh()
+        progress.task_done(1.0)
+    assert capsys.readouterr().err.splitlines() == [
+        "splitcv: 1/2 tasks (50%), 00:00 elapsed, ~00:00 left", "splitcv: 2/2 tasks (100%) in 00:00",
+    ]
+    now = [0.0]
+    with FitProgress("auto", None, clock=lambda: now[0]) as quiet:  # stderr is no terminal here
+        quiet.add([1.0, 1.0])
+        now[0] = 10.0  # long past the delay
+        quiet.task_done(1.0)
+        quiet.refresh()
+        quiet.task_done(1.0)
+    assert capsys.readouterr().err == ""
