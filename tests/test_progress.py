@@ -265,9 +265,17 @@ def test_forced_progress_draws_a_tqdm_line(spark, days, capsys):
 
 
 def test_auto_prints_nothing_when_stderr_is_not_a_terminal(spark, days, capsys, monkeypatch):
-    monkeypatch.setattr(progress_module, "AUTO_DELAY_SECONDS", 0.0)  # a fit long enough to show
+    monkeypatch.setattr(progress_module, "AUTO_DELAY_SECONDS", 0.0)  # as if the fit ran long enough to show
     _watched_cv(progress="auto").fit(days)
     assert "splitcv" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("with_tqdm", [True, False])
+def test_auto_shows_a_line_in_a_terminal_after_the_delay(with_tqdm, monkeypatch, request):
+    if with_tqdm:
+        pytest.importorskip("tqdm")
+    else:
+        request.getfixturevalue("no_tqdm")
 
     class Terminal(io.StringIO):
         def isatty(self):
@@ -275,8 +283,20 @@ def test_auto_prints_nothing_when_stderr_is_not_a_terminal(spark, days, capsys, 
 
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    _watched_cv(progress="auto").fit(days)
-    assert "6/6 tasks" in terminal.getvalue()  # tqdm's line, or the printed lines without it
+    now = [0.0]
+    with FitProgress("auto", None, "rmse", larger_is_better=False, clock=lambda: now[0]) as progress:
+        progress.add([1.0] * 4)
+        progress.task_done(1.0)
+        progress.refresh()
+        assert terminal.getvalue() == ""  # not before the delay
+        now[0] = progress_module.AUTO_DELAY_SECONDS + 1
+        for _ in range(3):
+            progress.task_done(1.0)
+            progress.result(0, 0, {}, 0.25, 0.0, 0.0, str)
+            progress.refresh()
+    shown = terminal.getvalue()
+    assert "4/4 tasks" in shown and "best rmse 0.25 (map 0)" in shown
+    assert ("\r" in shown) == with_tqdm  # tqdm redraws one line; without it, lines
 
 
 # -- the counting, without Spark ---------------------------------------------------------------------
