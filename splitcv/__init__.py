@@ -40,6 +40,7 @@ _PUBLIC = {
     "loguniform": "splitcv.search",
     "randint": "splitcv.search",
     "choice": "splitcv.search",
+    "TaskResult": "splitcv.progress",
 }
 
 __all__ = list(_PUBLIC)

@@ -24,6 +24,7 @@ from pyspark.sql import DataFrame
 
 from splitcv.budget import budget_bytes
 from splitcv.param_maps import apply_map
+from splitcv.progress import FitProgress
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -94,6 +95,10 @@ def nested_cross_validate(
     ``singleClassFolds`` apply as in ``validator.fit``. ``outerEvaluator`` (default: the validator's)
     scores each refit model on its outer validation rows. Racing is not used inside (a race per outer
     fold would need one scheduler per fold); a validator with ``racing=True`` is refused.
+
+    The validator's ``progress`` shows one progress for the inner tasks of every outer fold (they run
+    from one queue; no best metric, as the outer folds tune on different rows), and its ``callback``
+    is given each inner result, with ``outerFold`` set and ``fold`` the inner fold within it.
 
     Examples
     --------
@@ -199,11 +204,13 @@ def nested_cross_validate(
         budget = budget_bytes(validator.getMemoryBudget(), control.storage_memory(), control.storage_fraction(), input_bytes)
         per_row = input_bytes / max(max(i.train_rows + i.validation_rows for i in outer_infos), 1)
         needs = [per_row * info.train_rows for info in inner_infos]
-        outcome = _run_grid(
-            estimator, evaluator, maps, inner_splits, inner_infos, parallelism, False, control, skipped,
-            validator.getSharePipelinePrefix(), None, (budget, needs), validator.getScoreInOnePass(),
-            fold_name=names.__getitem__,
-        )
+        where = {g: (o, g - block.start) for o, block in enumerate(blocks) for g in block}
+        with FitProgress(validator.getProgress(), validator.getCallback(), None, where=where.__getitem__) as watch:
+            outcome = _run_grid(
+                estimator, evaluator, maps, inner_splits, inner_infos, parallelism, False, control, skipped,
+                validator.getSharePipelinePrefix(), None, (budget, needs), validator.getScoreInOnePass(),
+                fold_name=names.__getitem__, watch=watch,
+            )
         larger = evaluator.isLargerBetter()
         chosen: dict[int, Any] = {}
         for o, block in enumerate(blocks):

@@ -17,6 +17,10 @@ writer drops ``stdMetrics``, aliases sub-models across folds and cannot save a m
 Pipeline, a OneVsRest) or a list of stages in a param map; this one is written for ours. The Params
 themselves go through pyspark's public helpers (``extractJsonParams``, ``saveMetadata``,
 ``getAndSetParams``), so a new Param is saved without being listed here.
+
+The validator's ``callback`` is not saved: a function is no JSON, and code is not data to store
+with a model. A validator saved with a callback loads without one (set it again with
+``setCallback``); its ``progress`` is saved like any Param.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ __all__ = ["ValidatorWriter", "ValidatorReader", "ValidatorModelWriter", "Valida
 
 #: Params saved in directories of their own, not in the metadata's JSON.
 _STAGE_PARAMS = ("estimator", "evaluator", "splitter", "estimatorParamMaps")
+#: Params never saved: a callable (see the module's docstring).
+_UNSAVED_PARAMS = ("callback",)
 FORMAT_VERSION = 1
 
 
@@ -192,7 +198,7 @@ class _Writer(MLWriter):
         instance = self.instance
         save = lambda stage, directory: save_stage(stage, os.path.join(path, directory), self.shouldOverwrite)  # noqa: E731
         extra = {"splitcvFormat": FORMAT_VERSION, **extra}
-        params = DefaultParamsWriter.extractJsonParams(instance, _STAGE_PARAMS)
+        params = DefaultParamsWriter.extractJsonParams(instance, _STAGE_PARAMS + _UNSAVED_PARAMS)
         # The metadata first: the first write, refused before anything is written when an earlier
         # save is there. The param maps' stages go in their own directories after it.
         maps = list(instance.getEstimatorParamMaps())

@@ -193,11 +193,18 @@ def run_tasks(
     describe: Callable[[Task], str] = str,
     budget: Optional[float] = None,
     need: Callable[[Task], float] = lambda task: 0.0,
+    on_done: Optional[Callable[[Task, R], None]] = None,
+    on_wait: Optional[Callable[[], None]] = None,
 ) -> dict[Task, R]:
     """Run the scheduler's tasks on ``parallelism`` threads; return each task's result.
 
     With a ``budget``, the tasks in flight together ``need`` at most that much (bytes they may
     cache): a task that does not fit waits for tasks to finish, and runs alone if it never fits.
+
+    ``on_done(task, result)`` is told of each finished task, after the scheduler, and ``on_wait()``
+    is called about once a second while tasks run (a progress display's clock). Both run on this,
+    the coordinating thread, one call at a time, never on a task's thread; what they raise stops
+    the fit like a failed task (jobs cancelled, the pool shut down) and propagates as it is.
     """
     stop = threading.Event()
     results: dict[Task, R] = {}
@@ -222,7 +229,7 @@ def run_tasks(
                 in_flight[executor.submit(guarded(task))] = task
             if not in_flight:
                 return results
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, _ = wait(in_flight, timeout=_TICK_SECONDS if on_wait else None, return_when=FIRST_COMPLETED)
             for future in done:
                 task = in_flight.pop(future)
                 used -= need(task)
@@ -236,6 +243,10 @@ def run_tasks(
                     raise TaskFailed(message, task) from trim_traceback(error, _run_task.__code__)
                 results[task] = future.result()
                 scheduler.task_done(task, results[task])
+                if on_done is not None:
+                    on_done(task, results[task])
+            if on_wait is not None:
+                on_wait()
     except BaseException:
         stop.set()
         # Cancel until the tasks in flight have returned: a task between two jobs would
@@ -248,6 +259,9 @@ def run_tasks(
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
 
+
+#: How often ``on_wait`` is called while tasks run, at most: a progress line's elapsed time moves on.
+_TICK_SECONDS = 1.0
 
 _SIZE_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "PiB": 1 << 50}
 

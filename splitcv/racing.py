@@ -115,7 +115,9 @@ class RacingScheduler:
     only for the maps still in the race once the decision after the fold before it is taken.
 
     ``task_done`` expects a map task's result to be its metric. ``dropped[j]`` is the position in
-    ``folds`` after which map ``j`` left the race (its folds after that never run).
+    ``folds`` after which map ``j`` left the race (its folds after that never run); ``discarded``
+    lists those never-run (fold, map) tasks, in the order they left the queue (a progress count's
+    total shrinks by them).
     """
 
     def __init__(
@@ -130,6 +132,7 @@ class RacingScheduler:
         self._maps = maps
         self.dropped: dict[int, int] = {}
         self.reasons: dict[int, str] = {}
+        self.discarded: list[Task] = []
         self._released = min(2, len(self._folds))  # folds [0, released) may start
         self._decided = 0  # decisions taken after folds [0, decided)
 
@@ -170,6 +173,7 @@ class RacingScheduler:
                     self.dropped[j], self.reasons[j] = position, reason
             self._released = max(self._released, min(self._decided + 1, len(self._folds)))
         alive = bool(self._alive())
+        self.discarded += [t for t in self._pending if t.param_map is not None and t.param_map in self.dropped]
         self._pending = [
             t for t in self._pending if (alive if t.param_map is None else t.param_map not in self.dropped)
         ]

@@ -21,6 +21,7 @@ from splitcv.one_of import OneOf
 from splitcv.compat import SplitterGetters
 from splitcv.persistence import ValidatorModelReader, ValidatorModelWriter, ValidatorReader, ValidatorWriter
 from splitcv.param_maps import apply_map, dropped_values, stage_uids
+from splitcv.progress import FitProgress, HasProgress, metric_name, to_callback, to_progress
 from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.quiet import error_summary
@@ -161,7 +162,7 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         return self.getOrDefault(self.racingConfidence)
 
 
-class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable):
+class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadable, MLWritable):
     """Cross-validation that runs all (fold x param map) tasks from one queue.
 
     Spark's ``CrossValidator`` runs folds one after another with at most one thread per param map;
@@ -173,6 +174,9 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
     Memory: one cached copy of the input, plus what each fit in flight caches of its own (for
     LogisticRegression or l-bfgs solvers about one training set per fit), so that part grows with
     ``parallelism``; see docs/validator.md.
+
+    A long fit shows its progress (``progress``), and ``callback`` is given each (fold, map) result as
+    it comes (:mod:`splitcv.progress`).
 
     Examples
     --------
@@ -209,11 +213,14 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         racingConfidence: float = 0.95,
         memoryBudget: Any = "auto",
         scoreInOnePass: bool = True,
+        progress: Any = "auto",
+        callback: Optional[Callable[..., Any]] = None,
     ) -> None:
         super().__init__()
         self._setDefault(
             parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
-            racing=False, racingConfidence=0.95, memoryBudget="auto", scoreInOnePass=True,
+            racing=False, racingConfidence=0.95, memoryBudget="auto", scoreInOnePass=True, progress="auto",
+            callback=None,
         )
         self._set(**self._input_kwargs)
 
@@ -234,6 +241,8 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         racingConfidence: float = 0.95,
         memoryBudget: Any = "auto",
         scoreInOnePass: bool = True,
+        progress: Any = "auto",
+        callback: Optional[Callable[..., Any]] = None,
     ) -> "ParallelCrossValidator":
         return self._set(**self._input_kwargs)
 
@@ -243,6 +252,8 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
                 kwargs["parallelism"] = _to_parallelism(kwargs["parallelism"])
             except (TypeError, ValueError) as error:
                 raise type(error)(f"ParallelCrossValidator: parallelism={kwargs['parallelism']!r} is not valid: {error}") from None
+        if "progress" in kwargs:  # pyspark converts no None: progress=None gets the converter's error too
+            kwargs["progress"] = to_progress(kwargs["progress"])
         return super()._set(**kwargs)
 
     def setEstimator(self, value: Estimator) -> "ParallelCrossValidator":
@@ -283,6 +294,12 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
 
     def setRacingConfidence(self, value: float) -> "ParallelCrossValidator":
         return self._set(racingConfidence=value)
+
+    def setProgress(self, value: Any) -> "ParallelCrossValidator":
+        return self._set(progress=value)
+
+    def setCallback(self, value: Optional[Callable[..., Any]]) -> "ParallelCrossValidator":
+        return self._set(callback=value)
 
     # -- validation before any Spark job ---------------------------------------------------------
     def _check_config(self, dataset: Optional[DataFrame] = None) -> None:
@@ -325,6 +342,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
         for index, param_map in enumerate(maps):
             for choice in choices:
                 choice.check_map(param_map, f"estimatorParamMaps[{index}]")
+        to_progress(self.getProgress()), to_callback(self.getCallback())  # copy(extra) converts nothing
         splitter.check(dataset)
 
     # -- fit -------------------------------------------------------------------------------------
@@ -358,10 +376,11 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
             )
             budget = budget_bytes(self.getMemoryBudget(), control.storage_memory(), control.storage_fraction(), input_bytes)
             needs = fit_bytes(input_bytes, [i.train_rows for i in infos], [i.train_rows + i.validation_rows for i in infos])
-            outcome = _run_grid(
-                estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped,
-                self.getSharePipelinePrefix(), race, (budget, needs), self.getScoreInOnePass(),
-            )
+            with FitProgress(self.getProgress(), self.getCallback(), metric_name(evaluator), larger) as watch:
+                outcome = _run_grid(
+                    estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped,
+                    self.getSharePipelinePrefix(), race, (budget, needs), self.getScoreInOnePass(), watch=watch,
+                )
             metrics = outcome["metrics"]
             chosen = select_best(metrics, larger, skipped, outcome["unrun"])
             best_model = apply_map(estimator, maps[chosen.best]).fit(data.drop(*folds.helpers)) if refit else None
@@ -548,10 +567,11 @@ def _run_grid(
     memory: tuple[Optional[float], Sequence[float]] = (None, ()),
     one_pass: bool = False,
     fold_name: Optional[Callable[[int], str]] = None,
+    watch: Optional[FitProgress] = None,
 ) -> dict[str, Any]:
     """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps;
     ``one_pass`` scores a fold's maps in one job once the last of them is fitted (not with racing,
-    which needs each task's metric as it ends)."""
+    which needs each task's metric as it ends); ``watch`` is told of each task and result."""
     import threading
 
     k, m = len(splits), len(maps)
@@ -579,6 +599,7 @@ def _run_grid(
         and predicts_into(estimator, maps, evaluator)
     )
     fitted_of_fold: dict[int, dict[int, Any]] = {}  # with ``together``: the fold's models not yet scored
+    completed: dict[Task, list[int]] = {}  # the maps each finished task has scored (for ``watch``)
 
     def model_iterator(fold: int) -> Any:
         # fitMultiple once per fold, shared by that fold's tasks, created on first use.
@@ -617,10 +638,13 @@ def _run_grid(
         if collect:
             models[task.fold][index] = model
         if together:
-            return score_together(task.fold, index, model)
+            scored = score_together(task.fold, index, model)
+            completed[task] = list(range(m)) if scored is not None else []  # the fold's last fit scores all
+            return scored
         metric = evaluator.evaluate(model.transform(splits[task.fold][1], maps[index]))
         metrics[task.fold][index] = float(metric)
         score_seconds[task.fold][index] = time.perf_counter() - fitted
+        completed[task] = [index]
         return metrics[task.fold][index]
 
     def score_together(fold: int, index: int, model: Any) -> Optional[float]:
@@ -678,7 +702,24 @@ def _run_grid(
     # A prefix task fits estimators too (one that caches, say KMeans, holds as much as a map's fit):
     # it is counted like the fold's map tasks.
     need = lambda task: needs[task.fold]  # noqa: E731
-    ran = run_tasks(scheduler, work, parallelism, control, describe, budget, need)
+    rows = [_row_params(pm, labels, _one_ofs(estimator)) for pm in maps] if watch is not None else []
+    seen = [0]  # racing's discarded tasks told to ``watch`` so far
+
+    def finished(task: Task, result: Any) -> None:  # on the queue's coordinating thread
+        discarded = getattr(scheduler, "discarded", [])
+        if task.param_map is not None:
+            watch.task_done(task.cost, [t.cost for t in discarded[seen[0]:]])
+            seen[0] = len(discarded)
+            for j in completed.pop(task, []):
+                about = lambda j=j: describe(Task(task.fold, j))  # noqa: E731
+                watch.result(task.fold, j, rows[j], metrics[task.fold][j], fit_seconds[task.fold][j],
+                             score_seconds[task.fold][j], about)
+        watch.refresh()
+
+    if watch is not None:
+        watch.add([t.cost for t in tasks if t.param_map is not None])
+    hooks = (finished, watch.tick) if watch is not None else (None, None)
+    ran = run_tasks(scheduler, work, parallelism, control, describe, budget, need, *hooks)
     done = {(t.fold, t.param_map) for t in ran if t.param_map is not None}
     dropped = getattr(scheduler, "dropped", {})
     unrun = [(f, j) for f in scored for j in range(m) if (f, j) not in done]

@@ -153,8 +153,8 @@ def test_persist_sub_models_false_leaves_them_out(spark, tmp_path):
 
 
 def test_every_json_param_is_saved_through_pysparks_metadata(spark, tmp_path):
-    """No hand-kept list: every Param but the four stage-like ones is in pyspark's metadata, set or
-    default, and a load gives them all back."""
+    """No hand-kept list: every Param but the four stage-like ones and the callback (a function, never
+    saved) is in pyspark's metadata, set or default, and a load gives them all back."""
     from pyspark.ml.evaluation import RegressionEvaluator
     from pyspark.ml.regression import LinearRegression
     from pyspark.ml.util import DefaultParamsReader
@@ -167,7 +167,7 @@ def test_every_json_param_is_saved_through_pysparks_metadata(spark, tmp_path):
     )
     cv.write().save(str(tmp_path / "cv"))
     metadata = DefaultParamsReader.loadMetadata(str(tmp_path / "cv"), spark)
-    stage_like = {"estimator", "evaluator", "splitter", "estimatorParamMaps"}
+    stage_like = {"estimator", "evaluator", "splitter", "estimatorParamMaps", "callback"}
     assert set(metadata["paramMap"]) == {p.name for p in cv.params} - stage_like
     loaded = ParallelCrossValidator.load(str(tmp_path / "cv"))
     for param in cv.params:
