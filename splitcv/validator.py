@@ -19,6 +19,7 @@ from splitcv.budget import budget_bytes, fit_bytes, to_budget
 from splitcv.checks import describe_param_key, wrong_kind
 from splitcv.one_of import OneOf
 from splitcv.compat import SplitterGetters
+from splitcv.listeners import run_fit
 from splitcv.persistence import ValidatorModelReader, ValidatorModelWriter, ValidatorReader, ValidatorWriter
 from splitcv.param_maps import apply_map, dropped_values, stage_uids
 from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
@@ -329,6 +330,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, MLReadable, MLWritable
 
     # -- fit -------------------------------------------------------------------------------------
     def _fit(self, dataset: DataFrame) -> "ParallelCrossValidatorModel":
+        # Fit listeners (splitcv.mlflow.autolog) are told of the fit's start and end; none by default.
+        return run_fit(self, dataset, self._fit_grid)
+
+    def _fit_grid(self, dataset: DataFrame) -> "ParallelCrossValidatorModel":
         self._check_config(dataset)
         estimator, evaluator, splitter = self.getEstimator(), self.getEvaluator(), self.getSplitter()
         maps = list(self.getEstimatorParamMaps())
