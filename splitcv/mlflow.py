@@ -85,7 +85,11 @@ def autolog(log_models: bool = True, log_plot: bool = True, disable: bool = Fals
 
     Like MLflow's ``autolog()`` functions: a fit logs into the active run (``mlflow.start_run()``) if
     there is one, else into a new run in the current experiment, which ends with the fit; runs go
-    to the tracking URI MLflow is set to. See the module's doc for what is logged.
+    to the tracking URI MLflow is set to. What is logged: the parent run has the validator's,
+    estimator's, evaluator's and splitter's Params, ``best_<param>`` and ``best_avg_<metric>``; a
+    child run per param map has its params, ``avg_<metric>``, ``std_<metric>`` and ``fold_<metric>``
+    (step: the fold); the artifacts are ``cv_results.csv``, ``best_parameters.json``, ``folds.png``
+    and ``best_model`` (see docs/mlflow.md).
 
     Parameters
     ----------

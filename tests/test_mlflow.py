@@ -104,6 +104,8 @@ def store(tmp_path_factory):
     while mlflow.active_run() is not None:
         mlflow.end_run()
     mlflow.set_tracking_uri(before)
+    if hasattr(mlflow.tracking.fluent, "_active_experiment_id"):  # the experiment was in the temp store
+        mlflow.tracking.fluent._active_experiment_id = None
 
 
 @pytest.fixture(scope="module")
