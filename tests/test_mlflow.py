@@ -423,3 +423,24 @@ def test_drops_skips_and_nan_folds_reach_the_children(store):
     assert history(out) == [(0, 5.0)]
     assert out.data.metrics["dropped_after_fold"] == 0 and out.data.tags["dropped_reason"] == "worse than map 0"
     assert out.data.params == {"regParam": "1000.0"} and out.data.metrics["avg_rmse"] == 5.0
+
+
+def test_nested_params_are_named_as_mlflow_names_pipeline_stages(spark):
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import VectorAssembler
+
+    from splitcv import OneOf
+
+    first, second = LinearRegression(maxIter=3), LinearRegression(maxIter=9)
+    choice = OneOf(candidates=[first, second])
+    pipeline = Pipeline(stages=[VectorAssembler(inputCols=["day"], outputCol="features"), choice])
+    validator = _validator(pipeline, [{choice.candidate: 0, first.regParam: 0.5}, {choice.candidate: 1}])
+    names = splitcv.mlflow._indexed_names(validator)
+    tuned = {(p.parent, p.name) for m in validator.getEstimatorParamMaps() for p in m}
+    flat = splitcv.mlflow._flat_params(validator, names, "", tuned, skip={"estimatorParamMaps"})
+    assert flat["estimator"] == "Pipeline" and flat["Pipeline.stages"] == ["VectorAssembler", "OneOf"]
+    assert flat["VectorAssembler.inputCols"] == ["day"] and flat["OneOf.candidates"] == ["LinearRegression_1", "LinearRegression_2"]
+    assert (flat["LinearRegression_1.maxIter"], flat["LinearRegression_2.maxIter"]) == (3, 9)
+    assert "LinearRegression_1.regParam" not in flat and "OneOf.candidate" not in flat  # tuned: per child run
+    assert flat["LinearRegression_2.regParam"] == 0.0
+    assert splitcv.mlflow._param_text(flat["Pipeline.stages"]) == "['VectorAssembler', 'OneOf']"
