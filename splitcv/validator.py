@@ -19,6 +19,7 @@ from splitcv.budget import budget_bytes, fit_bytes, to_budget
 from splitcv.checks import describe_param_key, wrong_kind
 from splitcv.one_of import OneOf
 from splitcv.compat import SplitterGetters
+from splitcv.listeners import run_fit
 from splitcv.persistence import ValidatorModelReader, ValidatorModelWriter, ValidatorReader, ValidatorWriter
 from splitcv.param_maps import apply_map, dropped_values, stage_uids
 from splitcv.progress import FitProgress, HasProgress, metric_name, to_callback, to_progress
@@ -347,6 +348,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
 
     # -- fit -------------------------------------------------------------------------------------
     def _fit(self, dataset: DataFrame) -> "ParallelCrossValidatorModel":
+        # Fit listeners (splitcv.mlflow.autolog) are told of the fit's start and end; none by default.
+        return run_fit(self, dataset, self._fit_grid)
+
+    def _fit_grid(self, dataset: DataFrame) -> "ParallelCrossValidatorModel":
         self._check_config(dataset)
         estimator, evaluator, splitter = self.getEstimator(), self.getEvaluator(), self.getSplitter()
         maps = list(self.getEstimatorParamMaps())
