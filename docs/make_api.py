@@ -13,6 +13,7 @@ from pyspark.ml.param import Params
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import splitcv  # noqa: E402
+import splitcv.inference as inference_module  # noqa: E402
 import splitcv.testing as testing_module  # noqa: E402
 
 PUBLIC_METHODS = ("split", "describe", "getNumFolds", "check", "plan", "fit", "transform", "summary", "copy", "write", "read",
@@ -51,6 +52,7 @@ def main() -> None:
     for name in ("audit_splitter", "assert_no_leakage"):
         if hasattr(testing_module, name):
             out += section(getattr(testing_module, name), f"splitcv.testing.{name}")
+    out += section(inference_module.predict_spark, "splitcv.inference.predict_spark")
     Path(__file__).with_name("api.md").write_text("\n".join(out))
 
 

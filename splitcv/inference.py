@@ -220,7 +220,8 @@ def _check_has_method(model: Any, method: str) -> None:
         getattr(model, method)
     except AttributeError as error:
         has = [m for m in METHODS if _has(model, m)]
-        why = str(error).strip()
+        # scikit-learn's available_if puts the reason ("not available when probability=False") in the cause
+        why = str(error.__cause__ or error).strip()
         raise ValueError(
             f"predict_spark: method={method!r}, but {type(model).__name__} has no {method}"
             + (f" ({why})" if why and "has no attribute" not in why else "")
@@ -326,7 +327,7 @@ def _check_types(fields: dict[str, T.StructField], names: list[str], named: bool
             "; for a Spark ML vector column, expand it first: "
             "df.withColumn('f', pyspark.ml.functions.vector_to_array('features')) and one column per element, "
             "e.g. F.col('f')[i].alias(f'x{i}')"
-            if dt.typeName() == "vector" or isinstance(dt, T.ArrayType)
+            if isinstance(dt, (T.ArrayType, T.UserDefinedType))
             else ""
         )
         raise TypeError(
