@@ -8,7 +8,8 @@ scalar-iterator pandas UDF:
 * rows reach the model in Arrow batches (``spark.sql.execution.arrow.maxRecordsPerBatch`` rows,
   10,000 by default), one vectorised ``predict``/``predict_proba``/``transform`` call per batch;
 * the model is pickled once on the driver and broadcast; each Python worker unpickles it once and
-  keeps it for the tasks that follow (a small cache keyed by the call, see :func:`_batch_function`);
+  keeps it for the tasks that follow (a small cache keyed by the pickled model's digest, see
+  :func:`_batch_function`);
 * only the feature columns go to Python; the other columns stay in the JVM and the output column is
   added next to them, with a Spark type that follows the model (see :func:`predict_spark`);
 * everything that can be checked without data is checked before any Spark job: the feature columns
@@ -21,7 +22,7 @@ the executors need scikit-learn and the model's own classes, not splitcv.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
@@ -121,7 +122,9 @@ def predict_spark(
     """
     plan = _plan(model, df, featureCols, method, outputCol)
     payload = _pickle(model)
-    key = uuid.uuid4().hex
+    # The workers' cache key: the pickled bytes' digest, so that calls with the same fitted model
+    # (predict, then predict_proba) share one unpickled copy per worker.
+    key = hashlib.sha256(payload).hexdigest()
     session = df.sparkSession
     if _is_connect(session):
         # Spark Connect has no SparkContext to broadcast with: the pickled model travels inside the
@@ -437,7 +440,7 @@ def _batch_function(
     It is a closure, so cloudpickle ships it by value and the executors need no splitcv. What it
     closes over is small: the broadcast handle (or, on Spark Connect, the pickled bytes) and a few
     strings. The model itself is unpickled at most once per Python worker process: the worker keeps
-    it in a module-level cache under ``key`` (unique to this predict_spark call). A plain closure
+    it in a module-level cache under ``key`` (the digest of the pickled model). A plain closure
     over the model object would instead be unpickled with the UDF for every task, because pyspark
     deserialises a UDF's command, closure included, task by task; on a model of tens of megabytes
     (a random forest) that is seconds per task.

@@ -337,15 +337,18 @@ def load_stamp_model_class():
 
 
 def test_the_model_is_unpickled_once_per_worker_not_per_task(spark):
-    """16 tasks on local[2]: predict_spark unpickles the model once per Python worker process, where
-    a pandas UDF closing over the model unpickles it in every task (the contrast shows the test can
-    tell the two apart)."""
+    """16 tasks on local[2], two calls with the same model: predict_spark unpickles it once per
+    Python worker process, where a pandas UDF closing over the model unpickles it in every task
+    (the contrast shows that the test tells the two apart)."""
     from pyspark.sql.functions import pandas_udf
 
     model = load_stamp_model_class()().fit(np.zeros((2, 1)))
     df = spark.range(0, 1600, numPartitions=16).select(F.col("id").cast("double").alias("x"))
 
-    pairs = predict_spark(model, df, ["x"], method="transform").select(F.col("transformed")[0].alias("pid"), F.col("transformed")[1].alias("stamp"))
+    once = predict_spark(model, df, ["x"], method="transform", outputCol="first")
+    twice = predict_spark(model, once, ["x"], method="transform", outputCol="second")  # same model: same copy
+    pairs = twice.select(F.col("first")[0].alias("pid"), F.col("first")[1].alias("stamp")).union(
+        twice.select(F.col("second")[0].alias("pid"), F.col("second")[1].alias("stamp")))
     loads = pairs.distinct().toPandas()
     assert (loads["stamp"] >= 0).all()  # every batch ran on an unpickled copy
     assert loads.groupby("pid")["stamp"].nunique().max() == 1, loads  # one load per worker process
