@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -87,6 +87,11 @@ def fitted_unnamed(cancer):
     return make_pipeline(StandardScaler(), LogisticRegression()).fit(X.to_numpy(), y)
 
 
+def rows_of(scored) -> pd.DataFrame:
+    """The scored rows as pandas, sorted by id (Spark returns them in any order)."""
+    return scored.toPandas().sort_values("id").reset_index(drop=True)
+
+
 @contextmanager
 def no_spark_job(spark) -> Iterator[None]:
     """Fail if the block runs a Spark job (on this thread)."""
@@ -118,34 +123,37 @@ def test_classifier_predict_proba_decision_on_breast_cancer(spark, cancer, fitte
     X, y, df = cancer
     model = fitted
     cols = list(X.columns)
-    scored = predict_spark(model, df)  # featureCols from feature_names_in_
-    scored = predict_spark(model, scored, method="predict_proba")
-    scored = predict_spark(model, scored, method="decision_function", outputCol="margin")
-    assert scored.columns == df.columns + ["prediction", "probability", "margin"]
-    types = {f.name: f.dataType for f in scored.schema.fields}
-    assert types["prediction"] == T.LongType()  # y is int64
-    assert types["probability"] == T.ArrayType(T.DoubleType(), False)
-    assert types["margin"] == T.DoubleType()
-    rows = scored.select("id", *cols, "prediction", "probability", "margin").toPandas().sort_values("id")
-    mine = rows[cols]
-    assert (rows["prediction"].to_numpy() == model.predict(mine)).all()
-    np.testing.assert_allclose(np.stack(rows["probability"].to_numpy()), model.predict_proba(mine), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(rows["margin"].to_numpy(), model.decision_function(mine), rtol=1e-12, atol=1e-12)
+    # One query per method: each predict_spark call is its own pass through Python (Spark does not
+    # merge scalar-iterator pandas UDFs), and chained ones need more Python workers to start.
+    predicted = predict_spark(model, df)  # featureCols from feature_names_in_
+    probabilities = predict_spark(model, df, method="predict_proba")
+    margins = predict_spark(model, df, method="decision_function", outputCol="margin")
+    assert predicted.columns == df.columns + ["prediction"]
+    assert predicted.schema["prediction"].dataType == T.LongType()  # y is int64
+    assert probabilities.schema["probability"].dataType == T.ArrayType(T.DoubleType(), False)
+    assert margins.schema["margin"].dataType == T.DoubleType()
+    rows = rows_of(predicted)
+    assert (rows["prediction"].to_numpy() == model.predict(rows[cols])).all()
+    rows = rows_of(probabilities)
+    np.testing.assert_allclose(np.stack(rows["probability"]), model.predict_proba(rows[cols]), rtol=1e-12, atol=1e-15)
+    rows = rows_of(margins)
+    np.testing.assert_allclose(rows["margin"], model.decision_function(rows[cols]), rtol=1e-12, atol=1e-12)
 
 
 def test_string_labels_multiclass_and_log_proba_on_wine(spark, wine):
     X, y, df = wine
     numeric = [c for c in X.columns if c != "colour"]
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[numeric], y)
-    scored = predict_spark(model, df, numeric)
-    scored = predict_spark(model, scored, numeric, method="decision_function")
-    scored = predict_spark(model, scored, numeric, method="predict_log_proba")
-    types = {f.name: f.dataType for f in scored.schema.fields}
-    assert types["prediction"] == T.StringType()
-    assert types["decision_function"] == T.ArrayType(T.DoubleType(), False)  # 3 classes: one margin each
-    rows = scored.toPandas().sort_values("id")
+    predicted = predict_spark(model, df, numeric)
+    margins = predict_spark(model, df, numeric, method="decision_function")
+    log_probabilities = predict_spark(model, df, numeric, method="predict_log_proba")
+    assert predicted.schema["prediction"].dataType == T.StringType()
+    assert margins.schema["decision_function"].dataType == T.ArrayType(T.DoubleType(), False)  # 3 classes: one each
+    rows = rows_of(predicted)
     assert rows["prediction"].tolist() == model.predict(rows[numeric]).tolist()
+    rows = rows_of(margins)
     np.testing.assert_allclose(np.stack(rows["decision_function"]), model.decision_function(rows[numeric]), rtol=1e-12, atol=1e-12)
+    rows = rows_of(log_probabilities)
     np.testing.assert_allclose(np.stack(rows["log_probability"]), model.predict_log_proba(rows[numeric]), rtol=1e-12, atol=1e-12)
 
 
@@ -154,11 +162,21 @@ def test_regressor_fitted_on_an_array_gets_columns_in_featurecols_order(spark, d
     model = Ridge(alpha=0.1).fit(X, y)
     scored = predict_spark(model, df, cols)
     assert scored.schema["prediction"].dataType == T.DoubleType()
-    rows = scored.toPandas().sort_values("id")
+    rows = rows_of(scored)
     np.testing.assert_allclose(rows["prediction"], model.predict(rows[cols].to_numpy()), rtol=1e-12)
     # featureCols decides the order for an unnamed model: reversed columns give a different answer
-    backwards = predict_spark(model, df, cols[::-1]).toPandas().sort_values("id")
+    backwards = rows_of(predict_spark(model, df, cols[::-1]))
     np.testing.assert_allclose(backwards["prediction"], model.predict(rows[cols[::-1]].to_numpy()), rtol=1e-12)
+
+
+def test_decimal_and_integer_features(spark, diabetes):
+    """Decimals reach the model as doubles (cast in Spark), integers as integers."""
+    X, y, cols, df = diabetes
+    model = Ridge(alpha=0.1).fit(X[:, :3], y)
+    typed = df.select("id", F.col("x0").cast("decimal(12,6)").alias("d"), (F.col("x1") * 1000).cast("int").alias("i"), "x2")
+    rows = predict_spark(model, typed, ["d", "i", "x2"]).toPandas().sort_values("id")
+    features = rows[["d", "i", "x2"]].astype(float).to_numpy()
+    np.testing.assert_allclose(rows["prediction"], model.predict(features), rtol=1e-12)
 
 
 def test_transform_scaler_and_pca(spark, cancer):
@@ -166,7 +184,7 @@ def test_transform_scaler_and_pca(spark, cancer):
     model = make_pipeline(StandardScaler(), PCA(n_components=3)).fit(X)
     scored = predict_spark(model, df, method="transform", outputCol="pcs")
     assert scored.schema["pcs"].dataType == T.ArrayType(T.DoubleType(), False)
-    rows = scored.toPandas().sort_values("id")
+    rows = rows_of(scored)
     np.testing.assert_allclose(np.stack(rows["pcs"]), model.transform(rows[list(X.columns)]), rtol=1e-10, atol=1e-10)
 
 
@@ -180,10 +198,9 @@ def test_pipeline_with_column_transformer_on_mixed_types(spark, wine):
     model = make_pipeline(prep, LogisticRegression()).fit(X[features], y)
     prep.fit(X[features])
     assert hasattr(prep.transform(X[features]), "toarray")  # sparse, as promised
-    scored = predict_spark(model, df, features[::-1])
-    scored = predict_spark(prep, scored, features, method="transform", outputCol="encoded")
-    rows = scored.toPandas().sort_values("id")
+    rows = rows_of(predict_spark(model, df, features[::-1]))
     assert rows["prediction"].tolist() == model.predict(rows[features]).tolist()
+    rows = rows_of(predict_spark(prep, df, features, method="transform", outputCol="encoded"))
     np.testing.assert_allclose(np.stack(rows["encoded"]), prep.transform(rows[features]).toarray(), atol=1e-12)
 
 
@@ -194,11 +211,10 @@ def test_named_models_get_their_names_in_order_unnamed_ones_an_array(spark, diab
     Strict = strict_model_class()
     named = Strict().fit(pd.DataFrame(X, columns=cols), y)
     unnamed = Strict().fit(X, y)
-    out = predict_spark(named, df, cols[::-1])  # another order: fed in the model's
-    out = predict_spark(unnamed, out, cols, outputCol="unnamed")
-    rows = out.toPandas().sort_values("id")
+    rows = rows_of(predict_spark(named, df, cols[::-1]))  # another order: fed in the model's
     np.testing.assert_allclose(rows["prediction"], rows["x0"])
-    np.testing.assert_allclose(rows["unnamed"], rows["x0"])
+    rows = rows_of(predict_spark(unnamed, df, cols))
+    np.testing.assert_allclose(rows["prediction"], rows["x0"])
 
 
 def strict_model_class():
@@ -255,11 +271,12 @@ def test_boolean_labels_and_clusters_round_trip(spark, cancer):
     cols = list(X.columns[:4])
     classifier = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[cols], y.astype(bool))
     clusters = KMeans(n_clusters=3, n_init=2, random_state=0).fit(X[cols])
-    scored = predict_spark(clusters, predict_spark(classifier, df), outputCol="cluster")
-    assert scored.schema["prediction"].dataType == T.BooleanType()
-    assert scored.schema["cluster"].dataType == T.IntegerType()
-    rows = scored.toPandas().sort_values("id")
+    labels, groups = predict_spark(classifier, df), predict_spark(clusters, df, outputCol="cluster")
+    assert labels.schema["prediction"].dataType == T.BooleanType()
+    assert groups.schema["cluster"].dataType == T.IntegerType()
+    rows = rows_of(labels)
     assert rows["prediction"].tolist() == classifier.predict(rows[cols]).tolist()
+    rows = rows_of(groups)
     assert rows["cluster"].tolist() == clusters.predict(rows[cols]).tolist()
 
 
@@ -270,7 +287,7 @@ def test_empty_dataframe(spark, cancer, fitted):
     assert scored.schema["probability"].dataType == T.ArrayType(T.DoubleType(), False)
 
 
-@spark_settings
+@settings(parent=spark_settings, max_examples=6)
 @given(
     rows=st.integers(1, 60),
     partitions=st.integers(1, 4),
@@ -337,22 +354,24 @@ def load_stamp_model_class():
 
 
 def test_the_model_is_unpickled_once_per_worker_not_per_task(spark):
-    """16 tasks on local[2], two calls with the same model: predict_spark unpickles it once per
+    """8 tasks on local[2], two calls with the same model: predict_spark unpickles it once per
     Python worker process, where a pandas UDF closing over the model unpickles it in every task
     (the contrast shows that the test tells the two apart)."""
     from pyspark.sql.functions import pandas_udf
 
     model = load_stamp_model_class()().fit(np.zeros((2, 1)))
-    df = spark.range(0, 1600, numPartitions=16).select(F.col("id").cast("double").alias("x"))
+    df = spark.range(0, 800, numPartitions=8).select(F.col("id").cast("double").alias("x"))
 
-    once = predict_spark(model, df, ["x"], method="transform", outputCol="first")
-    twice = predict_spark(model, once, ["x"], method="transform", outputCol="second")  # same model: same copy
-    pairs = twice.select(F.col("first")[0].alias("pid"), F.col("first")[1].alias("stamp")).union(
-        twice.select(F.col("second")[0].alias("pid"), F.col("second")[1].alias("stamp")))
-    loads = pairs.distinct().toPandas()
-    assert (loads["stamp"] >= 0).all()  # every batch ran on an unpickled copy
-    assert loads.groupby("pid")["stamp"].nunique().max() == 1, loads  # one load per worker process
-    assert len(loads) < 16
+    def loads(scored) -> pd.DataFrame:
+        stamps = scored.select(F.col("transformed")[0].alias("pid"), F.col("transformed")[1].alias("stamp"))
+        return stamps.distinct().toPandas()
+
+    first = loads(predict_spark(model, df, ["x"], method="transform"))
+    again = loads(predict_spark(model, df, ["x"], method="transform"))  # another call, the same model
+    both = pd.concat([first, again]).drop_duplicates()
+    assert (both["stamp"] >= 0).all()  # every batch ran on an unpickled copy
+    assert both.groupby("pid")["stamp"].nunique().max() == 1, both  # one load per worker process, across calls
+    assert len(first) < 8
 
     def closure(batches: Iterator[pd.DataFrame]) -> Iterator[pd.Series]:
         for batch in batches:
@@ -360,7 +379,20 @@ def test_the_model_is_unpickled_once_per_worker_not_per_task(spark):
 
     naive = pandas_udf(closure, "double")
     stamps = df.select(naive(F.struct("x")).alias("stamp")).distinct().count()
-    assert stamps == 16  # one load per task
+    assert stamps == 8  # one load per task
+
+
+def test_importing_the_module_imports_no_scikit_learn():
+    import os
+
+    import splitcv
+
+    root = os.path.dirname(os.path.dirname(splitcv.__file__))
+    script = "import sys, splitcv.inference; print('sklearn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": root})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 def test_the_shipped_function_needs_no_splitcv(tmp_path):
