@@ -1,6 +1,6 @@
 """Batch inference: the seed article's row-at-a-time UDF (its recipe 2) against ``predict_spark``.
 
-    python -m benchmarks.inference              # 10^6 rows and the small sizes, 3 rounds (~20 min here when loaded)
+    python -m benchmarks.inference              # 10^6 rows and the small sizes, 3 rounds (12 min here when quiet, 35 loaded)
     python -m benchmarks.inference --smoke      # 10^4 rows, 1 round, nothing saved: checks that it runs
 
 Both contenders score the same fitted model on the same cached DataFrame of 20 standard-normal

@@ -128,7 +128,7 @@ def predict_spark(
     session = df.sparkSession
     if _is_connect(session):
         # Spark Connect has no SparkContext to broadcast with: the pickled model travels inside the
-        # UDF (the server broadcasts a large command itself); the worker cache still unpickles it once.
+        # UDF's command, with the tasks; the worker cache still unpickles it once per worker.
         source: Any = payload
         from_broadcast = False
     else:
