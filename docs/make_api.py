@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import splitcv  # noqa: E402
 import splitcv.sklearn as sklearn_module  # noqa: E402
 import splitcv.mlflow as mlflow_module  # noqa: E402  (imports no mlflow: autolog does)
+import splitcv.inference as inference_module  # noqa: E402
 import splitcv.testing as testing_module  # noqa: E402
 
 PUBLIC_METHODS = ("split", "describe", "getNumFolds", "check", "plan", "fit", "transform", "summary", "copy", "write", "read",
@@ -57,6 +58,7 @@ def main() -> None:
         if name not in splitcv.__all__:  # FoldInfo and format_folds are documented above
             out += section(getattr(sklearn_module, name), f"splitcv.sklearn.{name}")
     out += section(mlflow_module.autolog, "splitcv.mlflow.autolog")
+    out += section(inference_module.predict_spark, "splitcv.inference.predict_spark")
     Path(__file__).with_name("api.md").write_text("\n".join(out))
 
 

@@ -495,3 +495,25 @@ def test_failure_over_connect_cancels_the_running_jobs(frames, connect, tmp_path
     start = time.time()
     assert remote.count() == 120  # the server is free again: a new job is not queued behind old ones
     assert time.time() - start < 10
+
+
+def test_predict_spark_over_connect(connect):
+    """Connect has no SparkContext to broadcast with: the pickled model travels inside the UDF, and
+    the predictions are still the model's own; the checks still run before any job."""
+    pytest.importorskip("sklearn")
+    import numpy as np
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from splitcv.inference import predict_spark
+
+    X, y = load_wine(return_X_y=True, as_frame=True)  # one column is "od280/od315_of_diluted_wines": quoted
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    df = connect.createDataFrame(X.assign(id=range(len(X))))
+    scored = predict_spark(model, df, method="predict_proba")
+    rows = scored.toPandas().sort_values("id")
+    np.testing.assert_allclose(np.stack(rows["probability"]), model.predict_proba(rows[list(X.columns)]), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"featureCols 'alcohol' is not in the DataFrame"):
+        predict_spark(model, df.drop("alcohol"))
