@@ -449,7 +449,8 @@ def check_splitter(splitter: FoldSplitter, dataset: DataFrame, *, save_path: Opt
     * ``countFolds(dataset)`` is the number of folds ``split`` makes, and ``getNumFolds()`` too when
       the splitter's Params fix it;
     * the leakage auditor finds nothing (:func:`assert_no_leakage`, with what the splitter declares);
-    * a save and load (to ``save_path``, default a temporary directory on the driver) keeps its Params.
+    * a save and load (to ``save_path``, default a temporary directory on the driver, removed
+      afterwards) keeps its Params.
     """
     import tempfile
     from functools import reduce
@@ -499,9 +500,14 @@ def check_splitter(splitter: FoldSplitter, dataset: DataFrame, *, save_path: Opt
     checks.append("countFolds and getNumFolds agree with split")
     assert_no_leakage(splitter, dataset)
     checks.append("no leakage found by the auditor")
-    directory = save_path or tempfile.mkdtemp(prefix="splitcv-check-")
-    splitter.write().overwrite().save(directory)
-    loaded = type(splitter).load(directory)
+    if save_path is None:
+        # A directory of our own, removed afterwards: one left per call would pile up in every test run.
+        with tempfile.TemporaryDirectory(prefix="splitcv-check-") as directory:
+            splitter.write().save(directory + "/splitter")
+            loaded = type(splitter).load(directory + "/splitter")
+    else:
+        splitter.write().overwrite().save(save_path)
+        loaded = type(splitter).load(save_path)
     ours = {p.name: v for p, v in splitter.extractParamMap().items()}
     theirs = {p.name: v for p, v in loaded.extractParamMap().items()}
     if ours != theirs:

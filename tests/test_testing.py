@@ -342,6 +342,16 @@ def test_check_splitter_passes_a_custom_splitter(days, tmp_path):
     assert checks[-1] == "save and load keep the Params" and len(checks) == 6
 
 
+def test_check_splitter_leaves_no_directory_behind(days, tmp_path, monkeypatch):
+    import tempfile
+
+    from splitcv.testing import check_splitter
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where its temporary directory goes
+    assert check_splitter(LastDays(3), days)[-1] == "save and load keep the Params"
+    assert list(tmp_path.iterdir()) == []
+
+
 class MiscountedLastDays(LastDays):
     """Describes its folds with one training row too many."""
 
