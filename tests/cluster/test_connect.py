@@ -298,6 +298,7 @@ ALLOWED_JVM_USE = {
     ("queue.py", "SessionControl.cached_bytes"),
     ("queue.py", "SessionControl.dataset_bytes"),
     ("demo.py", "start_spark"),
+    ("inference.py", "predict_spark"),  # broadcast the model only when not on Connect (_is_connect first)
 }
 JVM_ATTRIBUTES = {"sparkContext", "_jsc", "_jvm", "_jconf", "_jsparkSession", "_jdf", "rdd", "_gateway",
                   "_active_spark_context", "SparkContext"}
