@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
+from contextlib import contextmanager
+from typing import Iterator
 
 from pyspark.ml.base import Estimator, Model
 from pyspark.ml.evaluation import Evaluator
@@ -182,3 +185,23 @@ def count_fits(monkeypatch, cls) -> list:
 
     monkeypatch.setattr(cls, "_fit", counted)
     return calls
+
+
+@contextmanager
+def no_spark_job(spark) -> Iterator[None]:
+    """Fail if the block runs a Spark job (on this thread)."""
+    sc = spark.sparkContext
+    group = f"splitcv-no-job-{uuid.uuid4().hex}"
+    sc.setJobGroup(group, "must run no job", interruptOnCancel=False)
+    try:
+        yield
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+        sc.setLocalProperty("spark.job.description", None)
+        sc.setLocalProperty("spark.job.interruptOnCancel", None)
+        try:
+            sc._jsc.sc().listenerBus().waitUntilEmpty(10_000)
+        except Exception:
+            time.sleep(0.2)
+        jobs = sc.statusTracker().getJobIdsForGroup(group)
+        assert not jobs, f"{len(jobs)} Spark jobs ran before the error"

@@ -11,8 +11,6 @@ import re
 import subprocess
 import sys
 import threading
-import uuid
-from contextlib import contextmanager
 from typing import Any, Iterator
 
 import numpy as np
@@ -24,6 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from conftest import spark_settings
+from estimators import no_spark_job
 from splitcv.inference import _batch_function, _label_type, predict_spark
 
 sklearn = pytest.importorskip("sklearn")
@@ -92,21 +91,6 @@ def rows_of(scored) -> pd.DataFrame:
     return scored.toPandas().sort_values("id").reset_index(drop=True)
 
 
-@contextmanager
-def no_spark_job(spark) -> Iterator[None]:
-    """Fail if the block runs a Spark job (on this thread)."""
-    sc = spark.sparkContext
-    group = f"splitcv-inference-{uuid.uuid4().hex}"
-    sc.setJobGroup(group, "must run no job", interruptOnCancel=False)
-    try:
-        yield
-    finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)
-        sc.setLocalProperty("spark.job.description", None)
-        sc.setLocalProperty("spark.job.interruptOnCancel", None)
-        sc._jsc.sc().listenerBus().waitUntilEmpty(10_000)
-        jobs = sc.statusTracker().getJobIdsForGroup(group)
-        assert not jobs, f"{len(jobs)} Spark jobs ran before the error"
 
 
 def raises_before_any_job(spark, error, patterns, *args, **kwargs):

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-import uuid
-from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
+from estimators import no_spark_job
 
 from splitcv import (
     BlockedKFoldSplitter,
@@ -41,24 +38,6 @@ def df(spark):
     return spark.createDataFrame(rows, "t int, d date, ts timestamp, x double, label string, f int, s int")
 
 
-@contextmanager
-def no_spark_job(spark) -> Iterator[None]:
-    """Fail if the block runs a Spark job (on this thread)."""
-    sc = spark.sparkContext
-    group = f"splitcv-errors-{uuid.uuid4().hex}"
-    sc.setJobGroup(group, "must run no job", interruptOnCancel=False)
-    try:
-        yield
-    finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)
-        sc.setLocalProperty("spark.job.description", None)
-        sc.setLocalProperty("spark.job.interruptOnCancel", None)
-        try:
-            sc._jsc.sc().listenerBus().waitUntilEmpty(10_000)
-        except Exception:
-            time.sleep(0.2)
-        jobs = sc.statusTracker().getJobIdsForGroup(group)
-        assert not jobs, f"{len(jobs)} Spark jobs ran before the error"
 
 
 def raises_before_any_job(spark, splitter, dataset, error, *patterns):
