@@ -9,6 +9,7 @@ from typing import Any, Optional
 HERE = os.path.dirname(os.path.abspath(__file__))
 FINDINGS = os.path.join(HERE, "findings.md")
 INFERENCE = os.path.join(HERE, "results", "inference.json")  # written by python -m benchmarks.inference
+JOBLIB = os.path.join(HERE, "results", "joblib_search.json")  # written by python -m benchmarks.joblib_search
 IMPL_NAMES = {"spark": "Spark CrossValidator", "article": "article loop", "splitcv": "ParallelCrossValidator"}
 
 
@@ -491,6 +492,7 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
     lines += ["", "## Planning: Spark jobs to make the folds", ""] + planning_table(store)
     lines += ["", "## Beyond this machine", "", BEYOND, ""] + latency_lines(store)
     lines += inference_lines(INFERENCE)
+    lines += joblib_lines(JOBLIB)
     if os.path.exists(FINDINGS):
         with open(FINDINGS) as handle:
             lines += ["", handle.read().strip()]
@@ -541,6 +543,42 @@ def inference_lines(path: str) -> list[str]:
             f"| {c['model']} | {c['rows']:,} | {c['partitions']} | {against.get(other, other)} | "
             f"{med(c['contenders'][other]['walls']):.1f} | {med(c['contenders'][ours]['walls']):.1f} | "
             f"{spread(c['ratios'], 1)} | {'yes' if c['agree'] else 'NO'} |"
+        )
+    return lines
+
+
+def joblib_lines(path: str) -> list[str]:
+    """The joblib-spark section, from its own run (``python -m benchmarks.joblib_search``), if there was one."""
+    import json
+
+    if not os.path.exists(path):
+        return []
+    with open(path) as handle:
+        run = json.load(handle)
+    m = run["machine"]
+    what = {"ridge": "Ridge", "svc": "SVC", "svc-8k": "SVC", "ridge-80mb": "Ridge, large array"}
+    lines = [
+        "", "## Grid search through joblib-spark", "",
+        "The seed article's recipe 1: scikit-learn's `GridSearchCV` (8 param maps x 5 `ExpandingWindowCV` folds,",
+        "40 fits and the refit) run sequentially (`n_jobs=1`), with joblib's process pool on this machine",
+        "(`n_jobs=-1`, `loky`) and with its fits as Spark tasks on a `local[2]` session",
+        "(`splitcv.sklearn.spark_backend()`, see [its page](grid-search-on-spark.md)). Ratio: loky's wall time /",
+        "spark's in the same round (above 1, Spark is faster); per-task overhead: (median wall x cores -",
+        "sequential wall) / 40, the time a task costs its backend beyond the fit itself.",
+        "",
+        f"Run: `{run['command']}`, started {run['started']}, {run['minutes']} min, load average {run['load'][0]} at the "
+        f"start and {run['load'][1]} at the end ({m['cores']} cores).",
+        "",
+        "| workload | rows x features | data | one fit (ms) | sequential (s) | loky (s) | spark (s) | loky / spark | overhead per task: loky / spark | same scores |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+    ]
+    for c in run["comparisons"]:
+        walls = {k: med(v["walls"]) for k, v in c["contenders"].items()}
+        lines.append(
+            f"| {what.get(c['id'], c['id'])} | {c['rows']:,} x {c['features']} | {c['data_mib']} MiB | "
+            f"{walls['sequential'] / c['tasks'] * 1000:.0f} | {walls['sequential']:.2f} | {walls['loky']:.2f} | "
+            f"{walls['spark']:.2f} | {spread(c['ratios'])} | "
+            f"{c['overhead_ms']['loky']:.0f} ms / {c['overhead_ms']['spark']:.0f} ms | {'yes' if c['agree'] else 'NO'} |"
         )
     return lines
 

@@ -4,7 +4,8 @@ Each splitter gives the folds of one Spark splitter, with the same parameters (`
 ``gap``, ``"1 month"``, ``labelEnd``...), planned by the same code: same parameters, same data,
 same folds. They work as scikit-learn's ``cv=`` (``GridSearchCV``, ``cross_validate``,
 ``cross_val_score``): ``split(X, y, groups)`` yields arrays of row positions in ``X``, and
-``get_n_splits`` counts the folds without splitting. Nothing here imports pyspark.
+``get_n_splits`` counts the folds without splitting. Nothing here imports pyspark, except
+``spark_backend``, which runs scikit-learn's fits as Spark tasks (joblib-spark) when it is called.
 
 ========================  ===========================================
 scikit-learn splitter      Spark splitter
@@ -32,6 +33,7 @@ from splitcv.sklearn.splitters import (
     KFoldCV,
     SlidingWindowCV,
 )
+from splitcv.sklearn.backend import spark_backend
 
 __all__ = [
     "ExpandingWindowCV",
@@ -41,6 +43,7 @@ __all__ = [
     "GroupKFoldCV",
     "KFoldCV",
     "from_splitter",
+    "spark_backend",
     "FoldInfo",
     "format_folds",
 ]

@@ -518,3 +518,33 @@ def test_predict_spark_over_connect(connect):
     np.testing.assert_allclose(np.stack(rows["probability"]), model.predict_proba(rows[list(X.columns)]), rtol=1e-12)
     with pytest.raises(ValueError, match=r"featureCols 'alcohol' is not in the DataFrame"):
         predict_spark(model, df.drop("alcohol"))
+
+
+def test_grid_search_through_spark_backend_over_connect(connect):
+    """joblibspark runs each batch through mapInPandas on Connect: the scores are the sequential
+    search's, every fit ran in a Python worker of the server, and n_jobs=-1 is joblibspark's 64."""
+    pytest.importorskip("joblibspark")
+    import os
+
+    import numpy as np
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV, cross_validate
+
+    from splitcv.sklearn import ExpandingWindowCV, spark_backend
+
+    class PidRidge(Ridge):
+        def fit(self, X, y, sample_weight=None):
+            self.pid_ = os.getpid()
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    X, y = load_diabetes(return_X_y=True)
+    cv = ExpandingWindowCV(time=np.arange(len(X)), horizon=40, numFolds=3)
+    grid = {"alpha": [0.01, 1.0, 100.0]}
+    here = GridSearchCV(PidRidge(), grid, cv=cv).fit(X, y)
+    with spark_backend(n_jobs=2) as in_flight:
+        there = GridSearchCV(PidRidge(), grid, cv=cv).fit(X, y)
+        fitted = cross_validate(PidRidge(), X, y, cv=cv, return_estimator=True)
+    assert in_flight == 2
+    np.testing.assert_array_equal(there.cv_results_["mean_test_score"], here.cv_results_["mean_test_score"])
+    assert os.getpid() not in {e.pid_ for e in fitted["estimator"]}

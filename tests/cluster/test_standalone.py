@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from . import group_alive, spark_env
-from .standalone_fit import COLUMNS, PARALLELISM, ROWS, make_validator, summary
+from .standalone_fit import COLUMNS, PARALLELISM, ROWS, make_search, make_validator, search_data, search_summary, summary
 
 pytestmark = pytest.mark.cluster
 
@@ -89,3 +89,18 @@ def test_the_memory_budget_counts_the_executors_storage_not_the_drivers(cluster_
     assert len(managers) == 3  # the driver and two executors
     # the driver has 1g, each executor 512m: the driver's block manager is the largest
     assert cluster_run["storage"]["splitcv"] == sum(managers) - max(managers)
+
+
+def test_a_scikit_learn_grid_search_runs_its_fits_on_the_cluster_executors(cluster_run):
+    """The seed article's recipe 1 with a splitcv.sklearn splitter: GridSearchCV's fits as Spark tasks
+    (splitcv.sklearn.spark_backend), on the cluster's executors, scoring as the same search run here."""
+    got = cluster_run["search"]
+    if got is None:
+        pytest.skip("joblibspark is not installed (pip install 'splitcv[joblibspark]')")
+    X, y, _ = search_data()
+    expected = search_summary(make_search().fit(X, y))  # sequential, in this process
+    assert got["scores"] == expected["scores"]  # to the bit: same folds, same fits
+    assert got["best_params"] == expected["best_params"]
+    assert got["in_flight"] == 2  # n_jobs=-1: the cluster's two 1-core executors
+    assert got["driver_pid"] not in got["fit_pids"]
+    assert got["under_an_executor"] == [True] * 4  # each fit's process descends from an executor JVM
