@@ -30,10 +30,8 @@ section of docs/benchmarks.md (rewrite the page with ``python -m benchmarks.run 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import shlex
 import statistics
 import sys
 import time
@@ -179,14 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.rows, args.rounds = 10_000, 1
-    from benchmarks.measure import load_average
+    from benchmarks.measure import SideRun, log
     from benchmarks.run import machine, session
 
-    command = "python -m benchmarks.inference" + ("" if not (argv or sys.argv[1:]) else " " + shlex.join(argv or sys.argv[1:]))
-    started = dt.datetime.now().astimezone()
-    wall0, load0 = time.monotonic(), load_average()
-    log = lambda s: print(s, flush=True)  # noqa: E731
-    log(f"{command}: load average {load0:.1f}")
+    run = SideRun.begin("benchmarks.inference", argv)
     spark = session()
     try:
         arrow_udfs = spark.conf.get("spark.sql.execution.pythonUDF.arrow.enabled", "false")
@@ -200,15 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         def add(result: dict[str, Any]) -> None:
             # saved after every comparison, so an interrupted run keeps what it measured
             comparisons.append(result)
-            record.update({
-                "command": command,
-                "started": started.isoformat(timespec="seconds"),
-                "minutes": round((time.monotonic() - wall0) / 60, 1),
-                "load": [round(load0, 1), round(load_average(), 1)],
-                "machine": machine(),
-                "arrow_python_udfs": arrow_udfs,
-                "comparisons": comparisons,
-            })
+            record.update({**run.header(machine()), "arrow_python_udfs": arrow_udfs, "comparisons": comparisons})
             if not args.smoke:
                 os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
                 with open(args.output + ".tmp", "w") as handle:

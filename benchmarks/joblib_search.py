@@ -27,10 +27,8 @@ section of docs/benchmarks.md (rewrite the page with ``python -m benchmarks.run 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import shlex
 import statistics
 import sys
 import time
@@ -135,14 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.rounds = 1
-    from benchmarks.measure import load_average
+    from benchmarks.measure import SideRun, log
     from benchmarks.run import machine, session
 
-    command = "python -m benchmarks.joblib_search" + ("" if not (argv or sys.argv[1:]) else " " + shlex.join(argv or sys.argv[1:]))
-    started = dt.datetime.now().astimezone()
-    wall0, load0 = time.monotonic(), load_average()
-    log = lambda s: print(s, flush=True)  # noqa: E731
-    log(f"{command}: load average {load0:.1f}")
+    run = SideRun.begin("benchmarks.joblib_search", argv)
     spark = session()
     record: dict[str, Any] = {}
     try:
@@ -150,14 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         comparisons: list[dict[str, Any]] = []
         for name in args.only.split(","):
             comparisons.append(compare(name, args.rounds, args.smoke, log))
-            record = {
-                "command": command,
-                "started": started.isoformat(timespec="seconds"),
-                "minutes": round((time.monotonic() - wall0) / 60, 1),
-                "load": [round(load0, 1), round(load_average(), 1)],
-                "machine": machine(),
-                "comparisons": comparisons,
-            }
+            record = {**run.header(machine()), "comparisons": comparisons}
             if not args.smoke:  # saved after every workload, so an interrupted run keeps what it measured
                 os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
                 with open(args.output + ".tmp", "w") as handle:

@@ -56,6 +56,42 @@ def load_average() -> float:
 
 
 @dataclass
+class SideRun:
+    """The bookkeeping of a benchmark that runs on its own (``python -m benchmarks.inference``, ...)."""
+
+    command: str
+    started: Any  # an aware datetime
+    wall0: float
+    load0: float
+
+    @classmethod
+    def begin(cls, module: str, argv: Optional[Sequence[str]]) -> "SideRun":
+        import datetime as dt
+        import shlex
+        import sys
+
+        given = list(argv) if argv else sys.argv[1:]
+        run = cls(f"python -m {module}" + (" " + shlex.join(given) if given else ""),
+                  dt.datetime.now().astimezone(), time.monotonic(), load_average())
+        log(f"{run.command}: load average {run.load0:.1f}")
+        return run
+
+    def header(self, machine: dict[str, Any]) -> dict[str, Any]:
+        """The fields every side run's JSON starts with: command, start, minutes so far, load, machine."""
+        return {
+            "command": self.command,
+            "started": self.started.isoformat(timespec="seconds"),
+            "minutes": round((time.monotonic() - self.wall0) / 60, 1),
+            "load": [round(self.load0, 1), round(load_average(), 1)],
+            "machine": machine,
+        }
+
+
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
+@dataclass
 class Run:
     wall: float
     cpu: float

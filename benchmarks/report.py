@@ -94,7 +94,6 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
         ratios = pair["ratios"]
         ours = s["contenders"][pair["denominator"]]
         cores = med(ours["cores"])
-        ceiling = max(s["ceiling"])
         out.append(("expanding window 30x2 at parallelism 8: >= 1.4x faster than the article's loop",
                     f"article / splitcv wall time {spread(ratios)}", verdict(med(ratios) >= 1.4)))
         idle = [v for v in ours.get("idle_cores", []) if v >= 0]
@@ -434,7 +433,7 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB memory, {m['os']}; shared with other "
         "agents' test runs at times (see the load averages: 2 would mean the two cores are fully used)",
         f"- Versions: Python {m['python']}, pyspark {m['pyspark']}, {m['java']}, numpy {m['numpy']}",
-        f"- Spark: `local[2]`, UI off, driver memory 6g, everything else default (AQE on, 200 shuffle partitions)",
+        "- Spark: `local[2]`, UI off, driver memory 6g, everything else default (AQE on, 200 shuffle partitions)",
         "",
         "Commands: `python -m benchmarks.run` (full: every section, 41 min on this machine when it is quiet;",
         "60-minute budget), `python -m benchmarks.run --quick`",
@@ -502,14 +501,21 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
         handle.write("\n".join(lines).rstrip() + "\n")
 
 
-def inference_lines(path: str) -> list[str]:
-    """The batch-inference section, from its own run (``python -m benchmarks.inference``), if there was one."""
+def side_run(path: str) -> Optional[dict]:
+    """The JSON a benchmark run on its own wrote (``python -m benchmarks.inference``, ...), if it ran."""
     import json
 
     if not os.path.exists(path):
-        return []
+        return None
     with open(path) as handle:
-        run = json.load(handle)
+        return json.load(handle)
+
+
+def inference_lines(path: str) -> list[str]:
+    """The batch-inference section, from its own run (``python -m benchmarks.inference``), if there was one."""
+    run = side_run(path)
+    if run is None:
+        return []
     m = run["machine"]
     against = {"article": "article's row-at-a-time UDF", "closure": "pandas UDF closing over the model"}
     sizes = [c["model_mib"] for c in run["comparisons"] if "model_mib" in c]
@@ -549,12 +555,9 @@ def inference_lines(path: str) -> list[str]:
 
 def joblib_lines(path: str) -> list[str]:
     """The joblib-spark section, from its own run (``python -m benchmarks.joblib_search``), if there was one."""
-    import json
-
-    if not os.path.exists(path):
+    run = side_run(path)
+    if run is None:
         return []
-    with open(path) as handle:
-        run = json.load(handle)
     m = run["machine"]
     what = {"ridge": "Ridge", "svc": "SVC", "svc-8k": "SVC", "ridge-80mb": "Ridge, large array"}
     lines = [

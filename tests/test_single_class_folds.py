@@ -83,7 +83,7 @@ def test_one_class_training_fold_is_named_instead_of_sparks_vector_length_error(
     splitter = ExpandingWindowSplitter(timeCol="row", initialWindow=60, horizon=60)
     with pytest.raises(ValueError) as error:
         _validator(LogisticRegression(maxIter=5), BinaryClassificationEvaluator(), splitter).fit(df)
-    assert f"fold 0: training and validation all one class (training 1.0: 60, validation 1.0: 60)" in str(error.value)
+    assert "fold 0: training and validation all one class (training 1.0: 60, validation 1.0: 60)" in str(error.value)
     assert _counts(frame, range(120)) == {1.0: 120}
 
 
