@@ -172,6 +172,77 @@ def spark_folds(spark, df, splitters):
     return outcomes
 
 
+# -- the Spark oracle: real calendar data ----------------------------------------------------------------
+def _month_ends() -> pd.DataFrame:
+    """statsmodels' El Nino sea temperatures, one row per month 1950-2010, dated on the month's last day
+    (28 to 31: the dates calendar arithmetic gets wrong)."""
+    sm = pytest.importorskip("statsmodels.api")
+    wide = sm.datasets.elnino.load_pandas().data
+    long = wide.melt(id_vars="YEAR", var_name="month", value_name="temp")
+    month = pd.to_datetime(long["month"], format="%b").dt.month
+    long["t"] = (pd.to_datetime(dict(year=long["YEAR"].astype(int), month=month, day=1)) + pd.offsets.MonthEnd(0)).dt.date
+    return long.sort_values("t").reset_index(drop=True)[["t", "temp"]]
+
+
+def _quarter_ends() -> pd.DataFrame:
+    """statsmodels' US macro data, one row per quarter 1959-2009, dated on the quarter's last day."""
+    sm = pytest.importorskip("statsmodels.api")
+    data = sm.datasets.macrodata.load_pandas().data
+    start = pd.to_datetime(dict(year=data["year"].astype(int), month=3 * data["quarter"].astype(int) - 2, day=1))
+    return pd.DataFrame({"t": (start + pd.offsets.QuarterEnd(0)).dt.date, "y": data["realgdp"]})
+
+
+def _year_starts() -> pd.DataFrame:
+    """statsmodels' yearly sunspot counts 1700-2008, dated on January 1st."""
+    sm = pytest.importorskip("statsmodels.api")
+    data = sm.datasets.sunspots.load_pandas().data
+    return pd.DataFrame({"t": [dt.date(int(y), 1, 1) for y in data["YEAR"]], "y": data["SUNACTIVITY"]})
+
+
+REAL_CALENDARS = {  # data, the rows one "horizon" holds, and each splitter's params on it
+    "monthly": (_month_ends, 12, {
+        "ExpandingWindowSplitter": {"horizon": "1 year", "gap": "3 months", "numFolds": 6},
+        "SlidingWindowSplitter": {"windowSize": "10 years", "horizon": "1 year", "step": "2 years", "embargo": "1 month"},
+        "BlockedKFoldSplitter": {"numFolds": 5, "gap": "2 months"},
+        "CombinatorialPurgedSplitter": {"numGroups": 6, "numTestGroups": 2, "embargo": "1 quarter"},
+    }),
+    "quarterly": (_quarter_ends, 4, {
+        "ExpandingWindowSplitter": {"horizon": "1 year", "gap": "1 quarter", "numFolds": 8, "initialWindow": "20 years"},
+        "SlidingWindowSplitter": {"windowSize": "15 years", "horizon": "1 year", "step": "1 year", "numFolds": 10},
+        "BlockedKFoldSplitter": {"numFolds": 4, "gap": "2 quarters"},
+        "CombinatorialPurgedSplitter": {"numGroups": 5, "numTestGroups": 2, "embargo": "6 months"},
+    }),
+    "yearly": (_year_starts, 5, {
+        "ExpandingWindowSplitter": {"horizon": "5 years", "gap": "1 year", "numFolds": 5},
+        "SlidingWindowSplitter": {"windowSize": "50 years", "horizon": "5 years", "step": "10 years"},
+        "BlockedKFoldSplitter": {"numFolds": 6, "gap": "2 years"},
+        "CombinatorialPurgedSplitter": {"numGroups": 6, "numTestGroups": 1, "embargo": "1 year"},
+    }),
+}
+
+
+@pytest.mark.parametrize("calendar", sorted(REAL_CALENDARS))
+def test_real_monthly_quarterly_and_yearly_data_give_the_spark_folds(spark, calendar):
+    """Month ends, quarter ends and January 1sts with calendar durations: the scikit-learn twins give
+    the Spark splitters' folds, and every window validates on exactly the rows its horizon holds
+    (12 months, 4 quarters, 5 years: counted, not planned)."""
+    import splitcv
+
+    load, per_horizon, params = REAL_CALENDARS[calendar]
+    data = load()
+    df = spark.createDataFrame([(i, t) for i, t in enumerate(data["t"])], "id int, t date")
+    splitters = {name: getattr(splitcv, name)(timeCol="t", **p) for name, p in params.items()}
+    expected = spark_folds(spark, df, splitters)
+    X = data.assign(t=pd.to_datetime(data["t"]).values.astype("datetime64[D]"))
+    for name, splitter in splitters.items():
+        assert expected[name][0] == "folds", f"{name} refused {calendar} data: {expected[name]}"
+        got = sklearn_folds(from_splitter(splitter), X)
+        assert got == expected[name][1], f"{name}{params[name]} on {calendar} data"
+        assert len(got) >= 4, f"{name} on {calendar} data made {len(got)} folds"
+        if name in ("ExpandingWindowSplitter", "SlidingWindowSplitter"):
+            assert {len(test) for _, test in got} == {per_horizon}, f"{name}: validation sizes {[len(t) for _, t in got]}"
+
+
 # Each example compares four splitters (five Spark jobs): two examples per kind of axis.
 @pytest.mark.parametrize("kind", sorted(UNITS))
 @settings(spark_settings, max_examples=2)
