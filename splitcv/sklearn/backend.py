@@ -161,9 +161,7 @@ def _check_count(name: str, value: Any, *, lowest: int, minus_one: bool) -> Opti
     if value == -1 and minus_one:
         return value
     if value < lowest:
-        why = (" (joblib runs a single job on the driver, not on Spark; leave the block out to fit one at a time)"
-               if name == "n_jobs" and value == 1 else "")
-        raise ValueError(f"{name}={value!r} is not a valid count{why}: give {fix}")
+        raise ValueError(f"{name}={value!r} is not a valid count: give {fix}")
     return value
 
 
@@ -236,6 +234,11 @@ def spark_backend(n_jobs: int = -1, *, cpus_per_task: Optional[int] = None) -> I
         >>> search.best_params_, search.n_splits_
         ({'alpha': 0.1}, 3)
     """
+    if type(n_jobs) is int and n_jobs == 1:
+        raise ValueError(
+            "n_jobs=1 is not a valid count (joblib runs a single job on the driver, not on Spark; leave the block "
+            "out to fit one at a time): give -1 (every task slot the cluster has) or a count of at least 2"
+        )
     n_jobs = _check_count("n_jobs", n_jobs, lowest=2, minus_one=True)
     cpus_per_task = _check_count("cpus_per_task", cpus_per_task, lowest=1, minus_one=False)
     try:
