@@ -71,3 +71,19 @@ def write_panel(spark, directory: str, rows: int) -> str:
     df = df.select("series", "day", "features", "label", *[f"fold{k}" for k in FOLD_COLUMNS])
     df.repartition(4, "series").write.mode("overwrite").parquet(path)
     return path
+
+
+def sparse_regression_frame(seed: int, rows: int = 300, features: int = 40, informative: int = 6) -> pd.DataFrame:
+    """A regression where regularization matters, for racing's agreement check: ``rows`` rows of
+    ``features`` standard normal features, of which the first ``informative`` have coefficients of
+    0.3-1 in size (random signs) and the rest none; noise of standard deviation 1. With 300 rows and
+    40 features, the 12-map elastic-net grid's best map is an inner one that leads the second by
+    0.25-1.6% of RMSE (scikit-learn's ElasticNet on seeds 1-10), unlike the panel data, where the
+    least regularization wins by less than 0.1%. Columns ``x0``... and ``label``."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, features))
+    coefficients = np.zeros(features)
+    coefficients[:informative] = rng.uniform(0.3, 1.0, informative) * rng.choice([-1.0, 1.0], informative)
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(features)])
+    frame["label"] = x @ coefficients + rng.normal(0.0, 1.0, rows)
+    return frame

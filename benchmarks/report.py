@@ -487,7 +487,7 @@ def write(store: dict[str, Any], output: str, image: str) -> None:
                   "parallelism 8 by number of rows. Error bars: min and max over rounds."]
     else:
         lines += ["(no scaling runs in this run)"]
-    lines += ["", "## Racing against the exhaustive search (random k-fold 5x12, 10 seeded panels)", ""] + racing_table(store)
+    lines += ["", "## Racing against the exhaustive search (random k-fold 5x12, 10 seeded sparse regressions of 300 rows x 40 features)", ""] + racing_table(store)
     lines += ["", "## Planning: Spark jobs to make the folds", ""] + planning_table(store)
     lines += ["", "## Beyond this machine", "", BEYOND, ""] + latency_lines(store)
     lines += inference_lines(INFERENCE)

@@ -16,7 +16,7 @@ fold's training rows, so nothing of an outer validation period reaches the tunin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 from pyspark.ml.evaluation import Evaluator
@@ -27,6 +27,9 @@ from splitcv.param_maps import apply_map
 from splitcv.progress import FitProgress
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.selection import select_best
+
+if TYPE_CHECKING:  # an annotation's name only: pandas is imported where the table is made
+    import pandas
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
 from splitcv.validator import (
     ParallelCrossValidator,

@@ -114,7 +114,9 @@ class RacingScheduler:
     """Runs the folds in order (``folds``, the scored ones), the first two freely, each later one
     only for the maps still in the race once the decision after the fold before it is taken.
 
-    ``task_done`` expects a map task's result to be its metric. ``dropped[j]`` is the position in
+    ``task_done`` expects a task's result to be ``{map: metric}`` for the maps it scored (its own;
+    or, when a fold's maps are scored together, none but the fold's last task, which scores every
+    map of :meth:`maps_of` that fold). ``dropped[j]`` is the position in
     ``folds`` after which map ``j`` left the race (its folds after that never run); ``discarded``
     lists those never-run (fold, map) tasks, in the order they left the queue (a progress count's
     total shrinks by them).
@@ -134,26 +136,34 @@ class RacingScheduler:
         self.reasons: dict[int, str] = {}
         self.discarded: list[Task] = []
         self._released = min(2, len(self._folds))  # folds [0, released) may start
+        self._runs: dict[int, frozenset[int]] = {}  # the maps each started fold runs
         self._decided = 0  # decisions taken after folds [0, decided)
 
     def _alive(self) -> list[int]:
         return [j for j in range(self._maps) if j not in self.dropped]
 
+    def maps_of(self, fold: int) -> frozenset[int]:
+        """The maps ``fold`` runs, once one of its tasks has been handed out: those in the race then.
+        A fold starts only after the decision on the fold before it, and no later decision comes
+        before it is complete, so the set does not change while its tasks run."""
+        return self._runs[fold]
+
     def next_task(self) -> Optional[Task]:
-        alive = set(self._alive())
+        alive = frozenset(self._alive())
         for index, task in enumerate(self._pending):
             if self._position[task.fold] >= self._released:
                 break  # sorted by fold: nothing later is released either
             if task.param_map not in alive and (task.param_map is not None or not alive):
                 continue  # a dropped map's task, or a prefix no map will use
             if task.after is None or task.after in self._done:
+                self._runs.setdefault(task.fold, alive)
                 return self._pending.pop(index)
         return None
 
     def task_done(self, task: Task, result: Any) -> None:
         self._done.add(task)
-        if task.param_map is not None:
-            self._metrics[(task.fold, task.param_map)] = float(result)
+        for j, metric in (result or {}).items():
+            self._metrics[(task.fold, j)] = float(metric)
         self._decide()
 
     def _complete(self, position: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import numpy as np
 from pyspark import keyword_only
@@ -32,6 +32,10 @@ from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
 from splitcv.splitters.params import to_whole_number
+
+if TYPE_CHECKING:  # names of annotations only: pandas is imported where a table is made
+    import pandas
+    from pyspark.ml.util import MLReader, MLWriter
 
 __all__ = ["ParallelCrossValidator", "ParallelCrossValidatorModel", "SingleClassFoldWarning", "param_labels"]
 
@@ -115,7 +119,7 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         Params._dummy(),
         "scoreInOnePass",
         "score all param maps of a fold in one Spark job once they are fitted, where the evaluator allows "
-        "it (RegressionEvaluator: rmse, mse, mae, unweighted r2; 3 or more maps; not with racing); metrics agree with the "
+        "it (RegressionEvaluator: rmse, mse, mae, unweighted r2; 3 or more maps; with racing, the maps still in the race); metrics agree with the "
         "evaluator's to the last bits (see splitcv.scoring)",
         typeConverter=TypeConverters.toBoolean,
     )
@@ -575,8 +579,11 @@ def _run_grid(
     watch: Optional[FitProgress] = None,
 ) -> dict[str, Any]:
     """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps;
-    ``one_pass`` scores a fold's maps in one job once the last of them is fitted (not with racing,
-    which needs each task's metric as it ends); ``watch`` is told of each task and result."""
+    ``one_pass`` scores a fold's maps in one job once the last of them is fitted (with racing, the
+    maps still in the race on that fold); ``watch`` is told of each task and result.
+
+    A task's result is ``{map: metric}`` for the maps it scored: its own, or none but the fold's
+    last, which scores the fold's maps together."""
     import threading
 
     k, m = len(splits), len(maps)
@@ -600,11 +607,10 @@ def _run_grid(
     labels = param_labels(maps)
     together = (
         # with 2 maps one aggregation is as many jobs (2 under adaptive execution) as 2 evaluations
-        one_pass and race is None and m > 2 and one_pass_metric(evaluator) is not None
+        one_pass and m > 2 and one_pass_metric(evaluator) is not None
         and predicts_into(estimator, maps, evaluator)
     )
     fitted_of_fold: dict[int, dict[int, Any]] = {}  # with ``together``: the fold's models not yet scored
-    completed: dict[Task, list[int]] = {}  # the maps each finished task has scored (for ``watch``)
 
     def model_iterator(fold: int) -> Any:
         # fitMultiple once per fold, shared by that fold's tasks, created on first use.
@@ -613,11 +619,11 @@ def _run_grid(
                 iterators[fold] = estimator.fitMultiple(splits[fold][0], maps)
             return iterators[fold]
 
-    def work(task: Task) -> Optional[float]:
+    def work(task: Task) -> dict[int, float]:
         train = splits[task.fold][0]
         if task.param_map is None:  # the fold's shared prefix, before its maps' tasks
             prefixes[task.fold] = fit_prefix(estimator, train, prefix_length)
-            return None
+            return {}
         if prefix_length:
             start = time.perf_counter()  # after the prefix: that is its own task
             index = task.param_map
@@ -643,22 +649,19 @@ def _run_grid(
         if collect:
             models[task.fold][index] = model
         if together:
-            scored = score_together(task.fold, index, model)
-            completed[task] = list(range(m)) if scored is not None else []  # the fold's last fit scores all
-            return scored
+            return score_together(task.fold, index, model)
         metric = evaluator.evaluate(model.transform(splits[task.fold][1], maps[index]))
         metrics[task.fold][index] = float(metric)
         score_seconds[task.fold][index] = time.perf_counter() - fitted
-        completed[task] = [index]
-        return metrics[task.fold][index]
+        return {index: metrics[task.fold][index]}
 
-    def score_together(fold: int, index: int, model: Any) -> Optional[float]:
+    def score_together(fold: int, index: int, model: Any) -> dict[int, float]:
         # The task that fits a fold's last map scores them all; the others end with their fit.
         with lock:
             waiting = fitted_of_fold.setdefault(fold, {})
             waiting[index] = model
-            if len(waiting) < m:
-                return None
+            if len(waiting) < maps_run(fold):
+                return {}
             del fitted_of_fold[fold]
         start = time.perf_counter()
         order = sorted(waiting)
@@ -684,7 +687,7 @@ def _run_grid(
         for j, score in zip(order, scores):
             metrics[fold][j] = float(score)
             score_seconds[fold][j] = each
-        return metrics[fold][index]
+        return {j: metrics[fold][j] for j in order}
 
     scored = [f for f in range(k) if f not in skipped]
     tasks = []
@@ -703,6 +706,9 @@ def _run_grid(
         return f"{fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
     scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
+    # How many maps a fold's tasks fit: all of them, or with racing those still in the race when
+    # the fold started (no map leaves the race while one of its folds runs).
+    maps_run = (lambda fold: m) if race is None else (lambda fold: len(scheduler.maps_of(fold)))  # noqa: E731
     budget, needs = memory
     # A prefix task fits estimators too (one that caches, say KMeans, holds as much as a map's fit):
     # it is counted like the fold's map tasks.
@@ -710,12 +716,12 @@ def _run_grid(
     rows = [_row_params(pm, labels, _one_ofs(estimator)) for pm in maps] if watch is not None else []
     seen = [0]  # racing's discarded tasks told to ``watch`` so far
 
-    def finished(task: Task, result: Any) -> None:  # on the queue's coordinating thread
+    def finished(task: Task, result: dict[int, float]) -> None:  # on the queue's coordinating thread
         discarded = getattr(scheduler, "discarded", [])
         if task.param_map is not None:
             watch.task_done(task.cost, [t.cost for t in discarded[seen[0]:]])
             seen[0] = len(discarded)
-            for j in completed.pop(task, []):
+            for j in result:
                 about = lambda j=j: describe(Task(task.fold, j))  # noqa: E731
                 watch.result(task.fold, j, rows[j], metrics[task.fold][j], fit_seconds[task.fold][j],
                              score_seconds[task.fold][j], about)

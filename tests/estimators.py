@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from pyspark.ml.base import Estimator, Model
 from pyspark.ml.evaluation import Evaluator
@@ -205,3 +205,17 @@ def no_spark_job(spark) -> Iterator[None]:
             time.sleep(0.2)
         jobs = sc.statusTracker().getJobIdsForGroup(group)
         assert not jobs, f"{len(jobs)} Spark jobs ran before the error"
+
+
+def jobs_of(spark, action: Callable[[], Any]) -> tuple[Any, int]:
+    """``action()``'s result and the number of Spark jobs it ran (from this thread and the threads
+    it starts, which inherit the job group)."""
+    sc = spark.sparkContext
+    group = f"splitcv-count-{uuid.uuid4().hex}"
+    sc.setJobGroup(group, group)
+    try:
+        result = action()
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+        sc.setLocalProperty("spark.job.description", None)
+    return result, len(sc.statusTracker().getJobIdsForGroup(group))

@@ -17,6 +17,7 @@ from pyspark.ml.regression import LinearRegression
 from pyspark.sql import functions as F
 
 from conftest import spark_settings
+from estimators import jobs_of
 from splitcv import ExpandingWindowSplitter, KFoldSplitter, ParallelCrossValidator
 from splitcv.queue import TaskFailed
 from splitcv.scoring import one_pass_metric, score_in_one_pass
@@ -116,16 +117,6 @@ def test_one_pass_agrees_with_the_evaluator_on_any_rows(spark, rows, settings):
         assert (math.isnan(g) and math.isnan(e)) or g == pytest.approx(e, rel=1e-9, abs=1e-9)
 
 
-def _jobs(spark, group, action):
-    sc = spark.sparkContext
-    sc.setJobGroup(group, group)
-    try:
-        result = action()
-    finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)
-    return result, len(sc.statusTracker().getJobIdsForGroup(group))
-
-
 @pytest.mark.parametrize("splitter", [KFoldSplitter(numFolds=3, seed=4), ExpandingWindowSplitter(timeCol="t", horizon=20, numFolds=3)], ids=["kfold", "window"])
 def test_the_validator_scores_each_fold_in_one_job_with_the_same_results(spark, macro, splitter):
     lr, grid = _lr_grid()
@@ -136,8 +127,8 @@ def test_the_validator_scores_each_fold_in_one_job_with_the_same_results(spark, 
             parallelism=4, refit=False, scoreInOnePass=together,
         ).fit(macro)
 
-    apart, apart_jobs = _jobs(spark, f"apart-{splitter.uid}", lambda: fit(False))
-    together, together_jobs = _jobs(spark, f"together-{splitter.uid}", lambda: fit(True))
+    apart, apart_jobs = jobs_of(spark, lambda: fit(False))
+    together, together_jobs = jobs_of(spark, lambda: fit(True))
     for row_apart, row_together in zip(apart.foldMetrics, together.foldMetrics):
         assert row_together == pytest.approx(row_apart, rel=1e-12)
     assert together.bestIndex == apart.bestIndex
@@ -213,7 +204,7 @@ class _Spy:
 
 
 @pytest.mark.parametrize(
-    "case", ["two maps", "var", "weighted r2", "pipeline", "racing"],
+    "case", ["two maps", "var", "weighted r2", "pipeline"],
 )
 def test_what_one_pass_cannot_score_runs_map_by_map_in_parallel_tasks(spark, macro, monkeypatch, case):
     # decided before any fit: the fold's tasks each score their own map, none waits for the others
@@ -221,20 +212,18 @@ def test_what_one_pass_cannot_score_runs_map_by_map_in_parallel_tasks(spark, mac
 
     spy = _Spy(monkeypatch)
     lr, grid = _lr_grid()
-    estimator, evaluator, extra = lr, RegressionEvaluator(), {}
+    estimator, evaluator = lr, RegressionEvaluator()
     if case == "two maps":
         grid = grid[:2]
     elif case == "var":
         evaluator = RegressionEvaluator(metricName="var")
     elif case == "weighted r2":
         evaluator = RegressionEvaluator(metricName="r2", weightCol="w")
-    elif case == "pipeline":
-        estimator = Pipeline(stages=[lr])
     else:
-        extra = {"racing": True}
+        estimator = Pipeline(stages=[lr])
     ParallelCrossValidator(
         estimator=estimator, estimatorParamMaps=grid, evaluator=evaluator,
-        splitter=KFoldSplitter(numFolds=2, seed=3), refit=False, parallelism=2, **extra,
+        splitter=KFoldSplitter(numFolds=2, seed=3), refit=False, parallelism=2,
     ).fit(macro)
     assert spy.calls == []
 

@@ -74,8 +74,10 @@ def races(draw):
     return table, [f for f in range(k) if f not in skipped], m, draw(st.booleans()), draw(st.integers(1, 8)), seed
 
 
-@given(races(), st.booleans())
-def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_prefix):
+@given(races(), st.booleans(), st.booleans())
+def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_prefix, together):
+    """``together``: a fold's maps are scored in one pass by whichever of its tasks ends last, as
+    scoreInOnePass does; the others report no metric."""
     table, folds, m, larger, parallelism, seed = case
     tasks = []
     for f in folds:
@@ -83,7 +85,7 @@ def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_pre
         tasks += ([prefix] if prefix else []) + [Task(f, j, after=prefix) for j in range(m)]
     scheduler = RacingScheduler(tasks, folds, m, larger, 0.95)
     rng = random.Random(seed)
-    in_flight, ran, prefixes = [], set(), set()
+    in_flight, ran, prefixes, fitted = [], set(), set(), {}
     while True:  # what run_tasks does, finishing a random task in flight each time
         while len(in_flight) < parallelism:
             task = scheduler.next_task()
@@ -94,11 +96,16 @@ def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_pre
         if not in_flight:
             break
         task = in_flight.pop(rng.randrange(len(in_flight)))
+        result = {}
         if task.param_map is not None:
             ran.add((task.fold, task.param_map))
+            waiting = fitted.setdefault(task.fold, set()) if together else set()
+            waiting.add(task.param_map)
+            if not together or waiting == scheduler.maps_of(task.fold):
+                result = {j: table[task.fold][j] for j in waiting}
         else:
             prefixes.add(task.fold)
-        scheduler.task_done(task, None if task.param_map is None else table[task.fold][task.param_map])
+        scheduler.task_done(task, result)
     expected_dropped, expected_ran = _reference_race(table, folds, m, larger, 0.95)
     assert scheduler.dropped == expected_dropped
     assert ran == expected_ran
@@ -158,6 +165,36 @@ def test_racing_drops_clearly_worse_maps_and_keeps_the_exhaustive_winner(spark, 
     ranks = raced.cvResults["rank_test_score"]
     assert max(ranks[j] for j in range(5) if dropped[j] is None) < min(ranks[j] for j in range(5) if dropped[j] is not None)
     assert str(table["dropped_after_fold"].dtype) == "Int64"
+
+
+def test_racing_scores_the_maps_still_in_the_race_in_one_pass_per_fold(spark, regression):
+    """With one-pass scoring (the default), each fold's maps still in the race are scored by one
+    aggregation: the same race and metrics as scoring map by map, with fewer Spark jobs."""
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.regression import LinearRegression
+
+    from estimators import jobs_of
+    from splitcv import KFoldSplitter, ParallelCrossValidator
+
+    lr = LinearRegression()
+    grid = [{lr.regParam: r} for r in (0.0, 0.01, 1.0, 3.0, 10.0)]
+
+    def fit(one_pass):
+        return ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), refit=False,
+            splitter=KFoldSplitter(numFolds=4, seed=3), parallelism=4, racing=True, scoreInOnePass=one_pass,
+        ).fit(regression)
+
+    apart, apart_jobs = jobs_of(spark, lambda: fit(False))
+    together, together_jobs = jobs_of(spark, lambda: fit(True))
+    dropped = together.cvResults["dropped_after_fold"]
+    assert dropped == apart.cvResults["dropped_after_fold"] == [None, None, 2, 2, 2]
+    for row_apart, row_together in zip(apart.foldMetrics, together.foldMetrics):
+        assert row_together == pytest.approx(row_apart, rel=1e-12, nan_ok=True)
+    # per fold, one aggregation (2 jobs under adaptive execution) instead of one job per map run
+    runs = [sum(1 for j in range(5) if dropped[j] is None or f <= dropped[j]) for f in range(4)]
+    assert runs == [5, 5, 5, 2]
+    assert apart_jobs - together_jobs == sum(r - 2 for r in runs)
 
 
 def test_racing_confidence_is_checked_and_persists(spark, tmp_path):

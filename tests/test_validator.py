@@ -19,7 +19,7 @@ from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
 from pyspark.sql import functions as F
 
 from custom_splitters import EveryOtherDay
-from estimators import CountsFitMultiple, SlowJob, Watched
+from estimators import CountsFitMultiple, SlowJob, Watched, no_spark_job
 from splitcv import (
     ExpandingWindowSplitter,
     KFoldSplitter,
@@ -40,16 +40,6 @@ def co2(spark):
     from splitcv.data import co2_features, load_co2
 
     return co2_features(load_co2(spark)).withColumn("fold", F.pmod(F.col("week_index"), F.lit(3)))
-
-
-def _jobs_in(spark, group, action):
-    sc = spark.sparkContext
-    sc.setJobGroup(group, group)
-    try:
-        action()
-    finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)
-    return len(sc.statusTracker().getJobIdsForGroup(group))
 
 
 def _left_behind(spark):
@@ -273,9 +263,8 @@ def _bad_configs(days):
 def test_bad_configuration_is_refused_before_any_job(spark, days, case):
     kwargs, error, message = list(_bad_configs(days))[case]
     cv = ParallelCrossValidator(**kwargs)
-    with pytest.raises(error, match=message):
-        assert _jobs_in(spark, f"bad-config-{case}", lambda: cv.fit(days)) == 0
-    assert len(spark.sparkContext.statusTracker().getJobIdsForGroup(f"bad-config-{case}")) == 0
+    with no_spark_job(spark), pytest.raises(error, match=message):
+        cv.fit(days)
 
 
 @pytest.mark.parametrize("value", [0, -2, True, "four"])

@@ -27,6 +27,7 @@ __all__ = [
     "plan_time_axis",
     "describe_plan",
     "purge_plan",
+    "plan_folds",
     "purges",
     "check_label_ends",
     "label_end_type_error",
@@ -90,6 +91,14 @@ def plan_time_axis(
 def describe_plan(plan: TimePlan, to_python: Optional[Callable[[int], Any]]) -> list[FoldInfo]:
     """The descriptions of a plan without purge or embargo (and its checks: no fold empty)."""
     return plan_infos(plan.folds, plan.points, plan.counts, to_python, plan.per_class)
+
+
+def plan_folds(plan: TimePlan, purging: bool, has_label_ends: bool, to_python: Callable[[int], Any]) -> PurgedFolds:
+    """The folds to render, on either engine: with ``purging`` (:func:`purges`), those of
+    :func:`purge_plan`; otherwise the plan's own, with no spans to purge against."""
+    if purging:
+        return purge_plan(plan, has_label_ends, to_python)
+    return PurgedFolds(list(plan.folds), [[] for _ in plan.folds], describe_plan(plan, to_python))
 
 
 def purge_plan(plan: TimePlan, has_label_ends: bool, to_python: Callable[[int], Any]) -> PurgedFolds:

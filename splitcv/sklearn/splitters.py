@@ -31,10 +31,9 @@ from splitcv.plan.recipes import AxisWords, BlockedRecipe, CombinatorialRecipe, 
 from splitcv.plan.timeplan import (
     TimePlan,
     check_label_ends,
-    describe_plan,
     label_end_type_error,
+    plan_folds,
     plan_time_axis,
-    purge_plan,
     purges,
 )
 from splitcv.sklearn.base import Plan, SplitterCV, rows_in
@@ -143,25 +142,17 @@ class _TimeAxisCV(SplitterCV):
     def _plan(self, X: Any, y: Any, groups: Any) -> Plan:
         time, ends, inverse, plan = self._time_plan(X)
         size = len(plan.points)
-        if not purges(ends, self.embargo):
-            infos = describe_plan(plan, time.to_python)
+        planned = plan_folds(plan, purges(ends, self.embargo), ends is not None, time.to_python)
 
-            def masks():
-                for fold in plan.folds:
-                    yield rows_in(inverse, fold.train, size), rows_in(inverse, fold.segments, size)
-
-            return Plan(len(plan.folds), masks, infos)
-        purged = purge_plan(plan, ends is not None, time.to_python)
-
-        def purged_masks():
-            for fold, spans in zip(purged.folds, purged.spans):
+        def masks():
+            for fold, spans in zip(planned.folds, planned.spans):
                 train = rows_in(inverse, fold.train, size)
                 if spans:  # the purge rule itself, on every row at once
                     assert ends is not None
                     train &= ~np.asarray(is_purged(time.points, ends.points, spans), dtype=bool)
                 yield train, rows_in(inverse, fold.segments, size)
 
-        return Plan(len(purged.folds), purged_masks, purged.infos)
+        return Plan(len(planned.folds), masks, planned.infos)
 
     def _count(self, X: Any, y: Any, groups: Any) -> int:
         known = self._recipe().count()

@@ -17,15 +17,14 @@ from splitcv.plan.recipes import AxisWords, TimeRecipe
 from splitcv.plan.timeplan import (
     TimePlan,
     check_label_ends,
-    describe_plan,
     label_end_type_error,
+    plan_folds,
     plan_time_axis,
-    purge_plan,
     purges,
 )
 from splitcv.splitters.base import FoldSet, FoldSplitter, quote
 from splitcv.splitters.params import HasPurge, HasTimeCol
-from splitcv.splitters.render import render_folds, render_ranges, summarize
+from splitcv.splitters.render import render_ranges, summarize
 
 __all__ = ["TimeKind", "time_kind", "resolve_sizes", "TimeAxisSplitter"]
 
@@ -206,19 +205,17 @@ class TimeAxisSplitter(FoldSplitter, HasTimeCol, HasPurge):
         kind, plan = self._plan_dataset(dataset, classes)
         points = plan.points
         time = F.col(kind.column)
-        if not self._purges():
-            return FoldSet(render_folds(time, points, plan.folds, kind.literal), describe_plan(plan, kind.to_python))
         label_end = self.getLabelEndCol()
-        purged = purge_plan(plan, label_end is not None, kind.to_python)
+        planned = plan_folds(plan, self._purges(), label_end is not None, kind.to_python)
         end_points = kind.as_points(F.col(quote(label_end))) if label_end is not None else None
         conditions = []
-        for fold, fold_spans in zip(purged.folds, purged.spans):
+        for fold, fold_spans in zip(planned.folds, planned.spans):
             training = render_ranges(time, points, fold.train, kind.literal) if fold.train else F.lit(False)
             for start, end in fold_spans:  # the purge rule, as a filter (splitcv.plan.purge.is_purged)
                 assert end_points is not None
                 training = training & ~((kind.as_points(time) <= F.lit(end)) & (end_points >= F.lit(start)))
             conditions.append((training, render_ranges(time, points, fold.segments, kind.literal)))
-        return FoldSet(conditions, purged.infos)
+        return FoldSet(conditions, planned.infos)
 
     def _fold_conditions(self, dataset: DataFrame):  # type: ignore[override]
         return self._fold_set(dataset).conditions
