@@ -26,6 +26,7 @@ from splitcv import (
     BlockedKFoldSplitter,
     CombinatorialPurgedSplitter,
     ExpandingWindowSplitter,
+    FoldInfo,
     FoldSplitter,
     GroupKFoldSplitter,
     KFoldSplitter,
@@ -125,6 +126,37 @@ def panel(spark) -> DataFrame:
     frame.unpersist()
 
 
+@dataclass
+class Planned:
+    """What ``split()`` then ``describe()`` gave for one case and number of folds, and how many Spark
+    jobs the two ran together."""
+
+    folds: list[tuple[DataFrame, DataFrame]]
+    infos: list[FoldInfo]
+    jobs: int
+
+
+@pytest.fixture(scope="module")
+def planned(spark, panel) -> Callable[[Case, int], Planned]:
+    """``planned(case, k)``: a fresh ``case.make(k)``'s ``split(panel)`` and ``describe(panel)``, run once
+    per module under a job counter. The exactness test and the job-count test both need the 5-fold
+    split and description, and the auditor test the 5-fold split: planning them once rather than in
+    each test removes repeated planning jobs. Splitters are deterministic (seeds are fixed), so a
+    second fresh splitter with the same Params would plan the same folds."""
+    done: dict[tuple[str, int], Planned] = {}
+
+    def plan(case: Case, k: int) -> Planned:
+        if (case.name, k) not in done:
+            splitter = case.make(k)
+            with spark_jobs(spark) as ids:
+                folds = splitter.split(panel)
+                infos = splitter.describe(panel)
+            done[(case.name, k)] = Planned(folds, infos, len(ids))
+        return done[(case.name, k)]
+
+    return plan
+
+
 def collect_folds(folds: list[tuple[DataFrame, DataFrame]]) -> dict[tuple[int, str], list[int]]:
     """The row ids of every fold's training and validation DataFrames, in one Spark job."""
     parts = [
@@ -186,12 +218,11 @@ def test_every_built_in_splitter_has_a_case():
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
-def test_split_is_non_empty_disjoint_and_described_exactly(case, panel):
-    splitter = case.make(5)
-    folds = splitter.split(panel)
-    assert len(folds) == 5
-    rows = collect_folds(folds)
-    infos = splitter.describe(panel)
+def test_split_is_non_empty_disjoint_and_described_exactly(case, planned):
+    five = planned(case, 5)
+    assert len(five.folds) == 5
+    rows = collect_folds(five.folds)
+    infos = five.infos
     assert [i.fold for i in infos] == list(range(5))
     for info in infos:
         train, validation = rows[(info.fold, "train")], rows[(info.fold, "validation")]
@@ -203,10 +234,10 @@ def test_split_is_non_empty_disjoint_and_described_exactly(case, panel):
 
 @pytest.mark.filterwarnings("ignore::splitcv.TooManyFoldsWarning")  # many short folds on purpose
 @pytest.mark.parametrize("case", CASES, ids=repr)
-def test_auditor_passes_and_fold_count_agrees(case, panel):
+def test_auditor_passes_and_fold_count_agrees(case, panel, planned):
     splitter = case.make(5)
     assert_no_leakage(splitter, panel)
-    assert splitter.countFolds(panel) == len(splitter.split(panel)) == 5
+    assert splitter.countFolds(panel) == len(planned(case, 5).folds) == 5
     # Without numFolds, the data decides; getNumFolds still matches split.
     if splitter.hasParam("numFolds") and isinstance(splitter, (ExpandingWindowSplitter, SlidingWindowSplitter)):
         splitter.setNumFolds(None)
@@ -229,14 +260,11 @@ def test_save_and_load_keep_params(case, tmp_path):
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
-def test_spark_jobs_do_not_grow_with_folds(case, spark, panel):
+def test_spark_jobs_do_not_grow_with_folds(case, planned):
     jobs = {}
     for k in (5, 50):
-        splitter = case.make(k)
-        with spark_jobs(spark) as ids:
-            folds = splitter.split(panel)
-            infos = splitter.describe(panel)
-        assert len(folds) == len(infos) == k
-        jobs[k] = len(ids)
+        plan = planned(case, k)  # split() and describe() of a fresh splitter, counted by job group
+        assert len(plan.folds) == len(plan.infos) == k
+        jobs[k] = plan.jobs
     assert jobs[5] == jobs[50], f"split()+describe() ran {jobs[5]} Spark jobs for 5 folds, {jobs[50]} for 50"
     assert jobs[5] >= 1, "the job group saw no job: the counting itself is broken"
