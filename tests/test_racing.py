@@ -259,3 +259,46 @@ def test_a_raced_model_with_sub_models_saves_and_loads(spark, regression, tmp_pa
     loaded = ParallelCrossValidatorModel.load(str(tmp_path / "raced"))
     assert [[m is None for m in row] for row in loaded.subModels] == [[False, False], [False, False], [False, True]]
     assert loaded.cvResults["dropped_after_fold"] == [None, 1]
+
+
+def test_a_race_on_quarterly_macro_data_is_the_reference_race_on_the_exhaustive_metrics(spark):
+    """Real data (statsmodels' US macro quarters, an expanding window of 5 folds): the race run on
+    Spark, scored in one pass at parallelism 4, drops exactly the maps a sequential reference race
+    drops when fed the exhaustive search's fold metrics; the folds it runs have those metrics, scored
+    map by map through Spark's RegressionEvaluator as the second oracle."""
+    import statsmodels.api as sm
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.ml.regression import LinearRegression
+
+    from splitcv import ExpandingWindowSplitter, ParallelCrossValidator
+
+    data = sm.datasets.macrodata.load_pandas().data
+    data["t"] = range(len(data))
+    frame = spark.createDataFrame(data[["t", "realinv", "realgdp", "realcons", "tbilrate", "unemp"]])
+    macro = VectorAssembler(inputCols=["realgdp", "realcons", "tbilrate", "unemp"], outputCol="features").transform(
+        frame.withColumnRenamed("realinv", "label")
+    )
+    lr = LinearRegression(solver="normal")  # one or two jobs per fit: the claim is about the race
+    grid = [{lr.regParam: r} for r in (0.0, 300.0, 3000.0, 30000.0)]
+
+    def fit(racing, one_pass, parallelism):
+        return ParallelCrossValidator(
+            estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), refit=False,
+            splitter=ExpandingWindowSplitter(timeCol="t", horizon=12, numFolds=5), racing=racing,
+            scoreInOnePass=one_pass, parallelism=parallelism,
+        ).fit(macro)
+
+    exhaustive = fit(False, False, 4)
+    raced = fit(True, True, 4)
+    expected, ran = _reference_race(exhaustive.foldMetrics, list(range(5)), len(grid), False, 0.95)
+    dropped = raced.cvResults["dropped_after_fold"]
+    assert {j: f for j, f in enumerate(dropped) if f is not None} == expected
+    assert expected, "the reference race drops maps on this data, so the comparison means something"
+    for f in range(5):
+        for j in range(len(grid)):
+            if (f, j) in ran:
+                assert raced.foldMetrics[f][j] == pytest.approx(exhaustive.foldMetrics[f][j], rel=1e-12)
+            else:
+                assert math.isnan(raced.foldMetrics[f][j])
+    assert raced.bestIndex == exhaustive.bestIndex
