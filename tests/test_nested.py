@@ -129,7 +129,7 @@ def test_single_class_outer_folds_follow_single_class_folds(spark):
 
     rows = [(d, Vectors.dense([float(d % 7), float(d % 5)]), 1.0 if d >= 70 else float(d % 2)) for d in range(80)]
     frame = spark.createDataFrame(rows, ["day", "features", "label"])
-    lr = LogisticRegression(maxIter=5)
+    lr = LogisticRegression(maxIter=2)  # the claim is about the folds; each iteration is a Spark job
     validator = ParallelCrossValidator(
         estimator=lr, estimatorParamMaps=[{lr.regParam: 0.0}, {lr.regParam: 1.0}], evaluator=BinaryClassificationEvaluator(),
         splitter=KFoldSplitter(numFolds=2, seed=1), parallelism=4,
