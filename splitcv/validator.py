@@ -28,7 +28,7 @@ from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tas
 from splitcv.quiet import error_summary
 from splitcv.summary import plain_value
 from splitcv.racing import RacingScheduler
-from splitcv.scoring import AREA_METRICS, one_pass_metric, predicts_into, score_in_one_pass
+from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
 from splitcv.splitters.params import to_whole_number
@@ -118,10 +118,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
     scoreInOnePass: "Param[bool]" = Param(
         Params._dummy(),
         "scoreInOnePass",
-        "score all param maps of a fold in one Spark query once they are fitted, where the evaluator allows "
-        "it (RegressionEvaluator: rmse, mse, mae, unweighted r2, 3 or more maps; BinaryClassificationEvaluator: "
-        "2 or more maps, numBins=0 or validation sets under 2 x numBins rows; with racing, the maps still in the "
-        "race); metrics agree with the evaluator's to the last bits (see splitcv.scoring)",
+        "score all param maps of a fold in one Spark job once they are fitted, where the evaluator allows "
+        "it (RegressionEvaluator: rmse, mse, mae, unweighted r2; 3 or more maps; with racing, the maps still in the race); metrics agree with the "
+        "evaluator's to the last bits (see splitcv.scoring)",
         typeConverter=TypeConverters.toBoolean,
     )
 
@@ -606,11 +605,9 @@ def _run_grid(
     iterators: dict[int, Any] = {}
     lock = threading.Lock()
     labels = param_labels(maps)
-    metric = one_pass_metric(evaluator) if one_pass else None
     together = (
-        # With 2 maps a regression aggregation is as many jobs (2 under adaptive execution) as 2
-        # evaluations; an area is 3 jobs per evaluation and 3 for the shared query.
-        metric is not None and (m > 2 or (m == 2 and metric in AREA_METRICS))
+        # with 2 maps one aggregation is as many jobs (2 under adaptive execution) as 2 evaluations
+        one_pass and m > 2 and one_pass_metric(evaluator) is not None
         and predicts_into(estimator, maps, evaluator)
     )
     fitted_of_fold: dict[int, dict[int, Any]] = {}  # with ``together``: the fold's models not yet scored
@@ -670,9 +667,7 @@ def _run_grid(
         order = sorted(waiting)
         validation = splits[fold][1]
         try:
-            scores = score_in_one_pass(
-                evaluator, validation, [(waiting[j], maps[j]) for j in order], infos[fold].validation_rows
-            )
+            scores = score_in_one_pass(evaluator, validation, [(waiting[j], maps[j]) for j in order])
         except Exception:
             # A model that fails inside the shared query: score map by map, so the error that
             # stops the fit names its map (a cancelled fit cancels those jobs too).

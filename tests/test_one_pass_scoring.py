@@ -11,9 +11,9 @@ from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pyspark.ml.base import Model
-from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator, RegressionEvaluator
+from pyspark.ml.evaluation import BinaryClassificationEvaluator, RegressionEvaluator
 from pyspark.ml.feature import VectorAssembler
-from pyspark.ml.param.shared import HasPredictionCol, HasRawPredictionCol
+from pyspark.ml.param.shared import HasPredictionCol
 from pyspark.ml.regression import LinearRegression
 from pyspark.sql import functions as F
 
@@ -153,8 +153,8 @@ def test_the_validator_scores_each_fold_in_one_job_with_the_same_results(spark, 
 @pytest.mark.parametrize(
     "make",
     [lambda: RegressionEvaluator(metricName="var"), lambda: RegressionEvaluator(metricName="r2", weightCol="w"),
-     MulticlassClassificationEvaluator],
-    ids=["var", "weighted-r2", "multiclass"],
+     BinaryClassificationEvaluator],
+    ids=["var", "weighted-r2", "binary"],
 )
 def test_metrics_one_pass_cannot_compute_are_scored_map_by_map(spark, make):
     assert one_pass_metric(make()) is None
@@ -207,8 +207,8 @@ class _Spy:
         self.calls = []
         real = validator_module.score_in_one_pass
 
-        def spy(evaluator, validation, models, *rows):
-            result = real(evaluator, validation, models, *rows)
+        def spy(evaluator, validation, models):
+            result = real(evaluator, validation, models)
             self.calls.append((len(models), result is not None))
             return result
 
@@ -263,7 +263,7 @@ def test_dotted_and_existing_columns_and_sub_models(spark, macro, monkeypatch):
 def test_a_failing_shared_query_falls_back_to_the_evaluator(spark, macro, monkeypatch):
     import splitcv.validator as validator_module
 
-    def broken(evaluator, validation, models, *rows):
+    def broken(evaluator, validation, models):
         raise RuntimeError("executor lost")
 
     monkeypatch.setattr(validator_module, "score_in_one_pass", broken)
@@ -274,118 +274,3 @@ def test_a_failing_shared_query_falls_back_to_the_evaluator(spark, macro, monkey
         splitter=KFoldSplitter(numFolds=2, seed=3), refit=False, scoreInOnePass=True,
     ).fit(macro)
     assert all(math.isfinite(v) for row in model.foldMetrics for v in row)
-
-
-# -- BinaryClassificationEvaluator: areas under the ROC and precision-recall curves -----------------
-
-
-class _RawColumn(Model, HasRawPredictionCol):
-    """Scores with the values of column ``source`` (so a test chooses every score, ties included)."""
-
-    def __init__(self, source: str) -> None:
-        super().__init__()
-        self.source = source
-
-    def _transform(self, dataset):
-        return dataset.withColumn(self.getRawPredictionCol(), F.col(self.source))
-
-    def copy(self, extra=None):
-        that = super().copy(extra)
-        that.source = self.source
-        return that
-
-
-# few distinct scores, so that ties (several rows at one point of the curve) are the rule
-scores = st.sampled_from([-2.0, -0.5, 0.25, 1.0, 3.0])
-binary_rows = st.lists(
-    st.tuples(
-        st.sampled_from([0.0, 1.0, 0.3, 0.7]),  # label: Spark counts a row positive above 0.5
-        scores,
-        st.one_of(scores, st.sampled_from([0.0, -0.0, NAN])),  # what the area cannot score alone
-        st.sampled_from([0.0, 0.5, 1.0, 3.0]),  # weight
-    ),
-    min_size=1, max_size=14,
-)
-AREAS = [
-    {"metricName": "areaUnderROC"},
-    {"metricName": "areaUnderPR"},
-    {"metricName": "areaUnderROC", "weightCol": "w"},
-    {"metricName": "areaUnderPR", "weightCol": "w", "numBins": 0},
-]
-
-
-@hypothesis_settings(spark_settings, max_examples=5)
-@given(rows=binary_rows, settings=st.sampled_from(AREAS))
-@example(rows=[(1.0, 1.0, 3.0, 1.0), (1.0, -0.5, 0.25, 1.0)], settings=AREAS[0])  # one class: ROC from (0, 0) to (0, 1)
-@example(rows=[(0.0, 1.0, 3.0, 1.0), (0.3, -0.5, 0.25, 1.0)], settings=AREAS[1])  # no positive: precision 0
-@example(rows=[(1.0, 3.0, 1.0, 0.0), (0.0, 1.0, 3.0, 1.0), (1.0, 1.0, 1.0, 1.0)], settings=AREAS[3])  # weight 0 at the top
-@example(rows=[(1.0, 1.0, 0.0, 1.0), (0.0, 1.0, -0.0, 1.0)], settings=AREAS[0])  # 0.0 and -0.0: two points for Spark
-@example(rows=[(1.0, 1.0, NAN, 1.0), (0.0, 1.0, 1.0, 1.0)], settings=AREAS[1])
-def test_one_pass_areas_agree_with_the_evaluator_on_any_rows(spark, rows, settings):
-    evaluator = BinaryClassificationEvaluator(**settings)
-    frame = spark.createDataFrame(rows, "label double, a double, b double, w double")
-    models = [(_RawColumn("a"), {}), (_RawColumn("b"), {}), (_RawColumn("a"), {})]
-    try:
-        expected = [evaluator.evaluate(model.transform(frame)) for model, _ in models]
-    except Exception:
-        assert score_in_one_pass(evaluator, frame, models, len(rows)) is None
-        return
-    got = score_in_one_pass(evaluator, frame, models, len(rows))
-    if got is None:  # handed to the evaluator: only for the scores the module says it cannot draw
-        assert any(b == 0.0 or math.isnan(b) for _, _, b, _ in rows)
-        return
-    for g, e in zip(got, expected):
-        assert (math.isnan(g) and math.isnan(e)) or g == pytest.approx(e, rel=1e-12, abs=1e-15)
-
-
-def test_areas_are_drawn_in_one_pass_only_where_spark_draws_the_exact_curve(spark):
-    """Spark down-samples a curve of 2 x numBins distinct scores or more, in bins of its sorted
-    scores' partitions: one pass scores only validation sets smaller than that, or numBins=0."""
-    frame = spark.createDataFrame([(float(i % 2), i + 1.0, 1.0) for i in range(10)], "label double, a double, w double")
-    models = [(_RawColumn("a"), {})]
-    assert score_in_one_pass(BinaryClassificationEvaluator(numBins=5), frame, models, 10) is None
-    assert score_in_one_pass(BinaryClassificationEvaluator(numBins=5), frame, models, None) is None
-    assert score_in_one_pass(BinaryClassificationEvaluator(numBins=6), frame, models, 10) is not None
-    assert score_in_one_pass(BinaryClassificationEvaluator(numBins=0), frame, models, None) is not None
-
-
-@pytest.fixture(scope="module")
-def cancer(spark):
-    """scikit-learn's breast cancer data: 569 tumours, three measurements, malignant or benign."""
-    from sklearn.datasets import load_breast_cancer
-
-    data = load_breast_cancer(as_frame=True).frame
-    rows = [(float(r["mean radius"]), float(r["mean texture"]), float(r["worst smoothness"]), float(r["target"]))
-            for r in data.to_dict("records")]
-    frame = spark.createDataFrame(rows, ["radius", "texture", "smoothness", "label"])
-    return VectorAssembler(inputCols=["radius", "texture", "smoothness"], outputCol="features").transform(frame)
-
-
-@pytest.mark.parametrize("metric", ["areaUnderROC", "areaUnderPR"])
-def test_the_validator_scores_a_classifiers_maps_in_one_query_per_fold(spark, cancer, metric):
-    """Real data, real models (LogisticRegression's rawPrediction vectors): the same areas as
-    Spark's evaluator map by map, with the evaluator's jobs for each map replaced by one query per
-    fold (the default numBins=1000: a fold's 285 validation rows are below 2000)."""
-    from pyspark.ml.classification import LogisticRegression
-
-    from estimators import jobs_of
-
-    lr = LogisticRegression(maxIter=3)  # each iteration is a job; the claim is about the scoring
-    grid = [{lr.regParam: r} for r in (0.0, 0.1, 1.0)]
-
-    def fit(together):
-        return ParallelCrossValidator(
-            estimator=lr, estimatorParamMaps=grid, evaluator=BinaryClassificationEvaluator(metricName=metric),
-            splitter=KFoldSplitter(numFolds=2, seed=4), parallelism=4, refit=False, scoreInOnePass=together,
-        ).fit(cancer)
-
-    apart, apart_jobs = jobs_of(spark, lambda: fit(False))
-    together, together_jobs = jobs_of(spark, lambda: fit(True))
-    for row_apart, row_together in zip(apart.foldMetrics, together.foldMetrics):
-        assert row_together == pytest.approx(row_apart, rel=1e-12)
-    assert together.bestIndex == apart.bestIndex
-    assert len(set(apart.avgMetrics)) == 3  # the maps differ: the comparison means something
-    # Spark's evaluation is 3 jobs, one more for numBins > 0 (it counts the distinct scores) and one
-    # more for the PR curve (it reads its first point); the shared query is 3
-    per_evaluation = {"areaUnderROC": 4, "areaUnderPR": 5}[metric]
-    assert apart_jobs - together_jobs == 2 * (per_evaluation * len(grid) - 3)
