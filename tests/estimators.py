@@ -1,4 +1,5 @@
-"""Small Python estimators that let tests watch and break the validator's queue."""
+"""Small Python estimators that let tests watch and break the validator's queue, and helpers the
+test modules share (job counting, a real data set)."""
 
 from __future__ import annotations
 
@@ -219,3 +220,20 @@ def jobs_of(spark, action: Callable[[], Any]) -> tuple[Any, int]:
         sc.setLocalProperty("spark.jobGroup.id", None)
         sc.setLocalProperty("spark.job.description", None)
     return result, len(sc.statusTracker().getJobIdsForGroup(group))
+
+
+def macro_investment(spark, weighted: bool = False):
+    """statsmodels' quarterly US macro data as a regression: real investment (``label``) from GDP,
+    consumption, the T-bill rate and unemployment (``features``), the quarter's number in ``t``;
+    with ``weighted``, a weight ``w`` of 0-3 that includes zeros (evaluators leave those rows out)."""
+    import statsmodels.api as sm
+    from pyspark.ml.feature import VectorAssembler
+
+    data = sm.datasets.macrodata.load_pandas().data
+    data["t"] = range(len(data))
+    columns = ["t", "realinv", "realgdp", "realcons", "tbilrate", "unemp"]
+    if weighted:
+        data["w"] = [float(i % 4) for i in range(len(data))]
+        columns.append("w")
+    frame = spark.createDataFrame(data[columns]).withColumnRenamed("realinv", "label")
+    return VectorAssembler(inputCols=["realgdp", "realcons", "tbilrate", "unemp"], outputCol="features").transform(frame)

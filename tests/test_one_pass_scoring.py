@@ -12,13 +12,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pyspark.ml.base import Model
 from pyspark.ml.evaluation import BinaryClassificationEvaluator, RegressionEvaluator
-from pyspark.ml.feature import VectorAssembler
 from pyspark.ml.param.shared import HasPredictionCol
 from pyspark.ml.regression import LinearRegression
 from pyspark.sql import functions as F
 
 from conftest import spark_settings
-from estimators import jobs_of
+from estimators import jobs_of, macro_investment
 from splitcv import ExpandingWindowSplitter, KFoldSplitter, ParallelCrossValidator
 from splitcv.queue import TaskFailed
 from splitcv.scoring import one_pass_metric, score_in_one_pass
@@ -37,17 +36,8 @@ EVALUATORS = [
 
 @pytest.fixture(scope="module")
 def macro(spark):
-    """statsmodels' quarterly US macro data: real investment from GDP, consumption and rates, with
-    weights that include zeros (the evaluator leaves those rows out)."""
-    import statsmodels.api as sm
-
-    data = sm.datasets.macrodata.load_pandas().data
-    data["t"] = range(len(data))
-    data["w"] = [float(i % 4) for i in range(len(data))]
-    frame = spark.createDataFrame(data[["t", "realinv", "realgdp", "realcons", "tbilrate", "unemp", "w"]])
-    return VectorAssembler(inputCols=["realgdp", "realcons", "tbilrate", "unemp"], outputCol="features").transform(
-        frame.withColumnRenamed("realinv", "label")
-    )
+    """statsmodels' quarterly US macro data, with weights that include zeros."""
+    return macro_investment(spark, weighted=True)
 
 
 def _lr_grid():

@@ -266,19 +266,13 @@ def test_a_race_on_quarterly_macro_data_is_the_reference_race_on_the_exhaustive_
     Spark, scored in one pass at parallelism 4, drops exactly the maps a sequential reference race
     drops when fed the exhaustive search's fold metrics; the folds it runs have those metrics, scored
     map by map through Spark's RegressionEvaluator as the second oracle."""
-    import statsmodels.api as sm
     from pyspark.ml.evaluation import RegressionEvaluator
-    from pyspark.ml.feature import VectorAssembler
     from pyspark.ml.regression import LinearRegression
 
+    from estimators import macro_investment
     from splitcv import ExpandingWindowSplitter, ParallelCrossValidator
 
-    data = sm.datasets.macrodata.load_pandas().data
-    data["t"] = range(len(data))
-    frame = spark.createDataFrame(data[["t", "realinv", "realgdp", "realcons", "tbilrate", "unemp"]])
-    macro = VectorAssembler(inputCols=["realgdp", "realcons", "tbilrate", "unemp"], outputCol="features").transform(
-        frame.withColumnRenamed("realinv", "label")
-    )
+    macro = macro_investment(spark)
     lr = LinearRegression(solver="normal")  # one or two jobs per fit: the claim is about the race
     grid = [{lr.regParam: r} for r in (0.0, 300.0, 3000.0, 30000.0)]
 
