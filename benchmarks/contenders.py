@@ -67,7 +67,7 @@ def spark_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, **est: A
 
 
 def splitcv_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, racing: bool = False, one_pass: bool = True,
-                  **est: Any) -> Fit:
+                  rule: str = "paired-t", **est: Any) -> Fit:
     lr = estimator(**est)
     cv = ParallelCrossValidator(
         estimator=lr,
@@ -76,6 +76,7 @@ def splitcv_kfold(df: DataFrame, folds: int, maps: int, parallelism: int, racing
         splitter=KFoldSplitter(numFolds=folds, foldCol=f"fold{folds}"),
         parallelism=parallelism,
         racing=racing,
+        racingRule=rule,
         scoreInOnePass=one_pass,
     )
     if racing:  # the maps it dropped have averages over fewer folds: compare what it chose

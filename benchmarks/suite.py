@@ -25,8 +25,9 @@ class Contender:
     parallelism: int
     #: splitcv's sharePipelinePrefix, for the pipeline comparison
     share: bool = True
-    #: splitcv's racing
+    #: splitcv's racing, and its racingRule
     racing: bool = False
+    rule: str = "paired-t"
     #: splitcv's scoreInOnePass
     one_pass: bool = True
 
@@ -120,11 +121,14 @@ def pipeline(id: str, folds: int, rows: int, parallelism: int = 8) -> Spec:
 
 
 def racing(spec: Spec) -> Spec:
-    """Adds splitcv with ``racing=True`` at the first parallelism, against Spark and against the
-    exhaustive splitcv."""
+    """Adds splitcv with ``racing=True`` at the first parallelism, under each racing rule (the
+    paired test, and successive halving keeping half), against Spark and against the exhaustive
+    splitcv."""
     p = spec.contenders[0].parallelism
     spec.contenders.append(Contender(f"splitcv p{p} racing", "splitcv", p, racing=True))
-    spec.pairs += [(f"spark p{p}", f"splitcv p{p} racing"), (f"splitcv p{p}", f"splitcv p{p} racing")]
+    spec.contenders.append(Contender(f"splitcv p{p} halving", "splitcv", p, racing=True, rule="halving"))
+    for label in (f"splitcv p{p} racing", f"splitcv p{p} halving"):
+        spec.pairs += [(f"spark p{p}", label), (f"splitcv p{p}", label)]
     return spec
 
 
@@ -261,7 +265,8 @@ class Runner:
             elif c.impl == "article":
                 out[c.label] = C.article_window(df, f, spec.maps, c.parallelism, **est)
             elif spec.kind == "kfold":
-                out[c.label] = C.splitcv_kfold(df, f, spec.maps, c.parallelism, racing=c.racing, one_pass=c.one_pass, **est)
+                out[c.label] = C.splitcv_kfold(df, f, spec.maps, c.parallelism, racing=c.racing, one_pass=c.one_pass,
+                                                rule=c.rule, **est)
             else:
                 out[c.label] = C.splitcv_window(df, f, spec.maps, c.parallelism, **est)
         return out
@@ -329,6 +334,7 @@ class Runner:
                 "parallelism": c.parallelism,
                 "share": c.share,
                 "racing": c.racing,
+                "rule": c.rule,
                 "one_pass": c.one_pass,
                 "walls": [r.wall for r in runs],
                 "cores": [r.cores for r in runs],
@@ -431,10 +437,10 @@ class Runner:
         }
 
     def racing_agreement(self, seeds: int = 10, folds: int = 5) -> dict[str, Any]:
-        """Racing against the exhaustive search on ``seeds`` seeded sparse regressions (300 rows, 40
-        features, 6 of them informative; random k-fold 5 x 12 maps: regParam 0.01-3 x elasticNetParam
-        0 and 0.5): the map each chose, and the margin of the exhaustive best over the second
-        (relative RMSE). The panel data of the speed comparisons cannot serve: there the least
+        """Racing (the paired test, and halving keeping half) against the exhaustive search on
+        ``seeds`` seeded sparse regressions (300 rows, 40 features, 6 of them informative; random
+        k-fold 5 x 12 maps: regParam 0.01-3 x elasticNetParam 0 and 0.5): the map each chose, and
+        the margin of the exhaustive best over the second (relative RMSE). The panel data of the speed comparisons cannot serve: there the least
         regularized map wins by less than 0.1%, so no choice is clear enough to check."""
         import numpy as np
         from pyspark.ml.feature import VectorAssembler
@@ -452,24 +458,25 @@ class Runner:
             grid = [pm for pm in C.grid(lr, 12) if pm[lr.regParam] > 0] + [{lr.regParam: 3.0, lr.elasticNetParam: 0.0},
                                                                            {lr.regParam: 3.0, lr.elasticNetParam: 0.5}]
             chosen = {}
-            for racing in (False, True):
-                model = ParallelCrossValidator(
+            for name, racing, rule in (("exhaustive", False, "paired-t"), ("racing", True, "paired-t"),
+                                       ("halving", True, "halving")):
+                chosen[name] = ParallelCrossValidator(
                     estimator=lr, estimatorParamMaps=grid, evaluator=C.evaluator(), refit=False,
-                    splitter=KFoldSplitter(numFolds=folds, seed=seed), parallelism=8, racing=racing,
+                    splitter=KFoldSplitter(numFolds=folds, seed=seed), parallelism=8, racing=racing, racingRule=rule,
                 ).fit(df)
-                chosen[racing] = model
             df.unpersist()
-            avg = chosen[False].avgMetrics
+            avg = chosen["exhaustive"].avgMetrics
             order = np.argsort(avg)
-            dropped = [d for d in chosen[True].cvResults["dropped_after_fold"] if d is not None]
-            rows.append({
-                "seed": seed, "exhaustive": int(order[0]), "racing": chosen[True].bestIndex,
-                "margin": float((avg[order[1]] - avg[order[0]]) / avg[order[0]]),
-                "dropped": len(dropped), "tasks_run": sum(1 for row in chosen[True].foldMetrics for v in row if v == v),
-            })
-            self.log(f"  racing seed {seed}: exhaustive best {rows[-1]['exhaustive']}, racing {rows[-1]['racing']}, "
-                     f"margin {rows[-1]['margin']:.2e}, {rows[-1]['dropped']} maps dropped, {rows[-1]['tasks_run']} of "
-                     f"{folds * 12} tasks run")
+            row = {"seed": seed, "exhaustive": int(order[0]), "margin": float((avg[order[1]] - avg[order[0]]) / avg[order[0]])}
+            for name, prefix in (("racing", ""), ("halving", "halving_")):
+                model = chosen[name]
+                row[name] = model.bestIndex
+                row[prefix + "dropped"] = sum(1 for d in model.cvResults["dropped_after_fold"] if d is not None)
+                row[prefix + "tasks_run"] = sum(1 for fold in model.foldMetrics for v in fold if v == v)
+            rows.append(row)
+            self.log(f"  racing seed {seed}: exhaustive best {row['exhaustive']}, racing {row['racing']} "
+                     f"({row['tasks_run']} of {folds * 12} tasks run), halving {row['halving']} "
+                     f"({row['halving_tasks_run']} run), margin {row['margin']:.2e}")
         return {"id": "racing-agreement", "rows": rows, "seconds": time.monotonic() - started}
 
     def run_section(self, section: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_pr
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.quiet import error_summary
 from splitcv.summary import plain_value
-from splitcv.racing import RacingScheduler
+from splitcv.racing import Halving, PairedT, RaceRule, RacingScheduler
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -61,6 +61,17 @@ def _to_confidence(value: Any) -> float:
     if not 0.5 < float(value) < 1.0:
         raise ValueError(f"racingConfidence={value!r} is outside (0.5, 1); give e.g. 0.95 (0.99 drops fewer maps)")
     return float(value)
+
+
+def _to_keep(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"racingKeep={value!r} is not a number; give the share of maps halving keeps, in (0, 1), e.g. 0.5")
+    if not 0.0 < float(value) < 1.0:
+        raise ValueError(f"racingKeep={value!r} is outside (0, 1); give e.g. 0.5 (keep half the maps after each fold)")
+    return float(value)
+
+
+RACING_RULES = ("paired-t", "halving")
 
 
 class SingleClassFoldWarning(UserWarning):
@@ -104,8 +115,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
     racing: "Param[bool]" = Param(
         Params._dummy(),
         "racing",
-        "stop evaluating param maps that are clearly worse than the best after the first folds (a paired "
-        "test per fold, see splitcv.racing); their remaining (fold, map) tasks never run",
+        "stop evaluating param maps that are clearly worse than the best after the first folds (by "
+        "racingRule: a paired test or successive halving, see splitcv.racing); their remaining (fold, map) "
+        "tasks never run",
         typeConverter=TypeConverters.toBoolean,
     )
     racingConfidence: "Param[float]" = Param(
@@ -113,6 +125,21 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         "racingConfidence",
         "with racing, how sure the paired test must be that a map is worse before it is dropped, in (0.5, 1)",
         typeConverter=lambda value: _to_confidence(value),
+    )
+
+    racingRule: "Param[str]" = Param(
+        Params._dummy(),
+        "racingRule",
+        "with racing, which maps leave after each fold: 'paired-t' (those a paired t-test finds worse than "
+        "the best, see racingConfidence) or 'halving' (all but the best racingKeep share by mean metric)",
+        typeConverter=lambda value: _to_choice(value, "racingRule", RACING_RULES),
+    )
+    racingKeep: "Param[float]" = Param(
+        Params._dummy(),
+        "racingKeep",
+        "with racingRule='halving', the share of the maps still in the race that stay after each fold, "
+        "in (0, 1), rounded up to a whole map",
+        typeConverter=lambda value: _to_keep(value),
     )
 
     scoreInOnePass: "Param[bool]" = Param(
@@ -166,6 +193,12 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
     def getRacingConfidence(self) -> float:
         return self.getOrDefault(self.racingConfidence)
 
+    def getRacingRule(self) -> str:
+        return self.getOrDefault(self.racingRule)
+
+    def getRacingKeep(self) -> float:
+        return self.getOrDefault(self.racingKeep)
+
 
 class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadable, MLWritable):
     """Cross-validation that runs all (fold x param map) tasks from one queue.
@@ -216,6 +249,8 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         sharePipelinePrefix: bool = True,
         racing: bool = False,
         racingConfidence: float = 0.95,
+        racingRule: str = "paired-t",
+        racingKeep: float = 0.5,
         memoryBudget: Any = "auto",
         scoreInOnePass: bool = True,
         progress: Any = "auto",
@@ -224,7 +259,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         super().__init__()
         self._setDefault(
             parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
-            racing=False, racingConfidence=0.95, memoryBudget="auto", scoreInOnePass=True, progress="auto",
+            racing=False, racingConfidence=0.95, racingRule="paired-t", racingKeep=0.5, memoryBudget="auto", scoreInOnePass=True, progress="auto",
             callback=None,
         )
         self._set(**self._input_kwargs)
@@ -244,6 +279,8 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         sharePipelinePrefix: bool = True,
         racing: bool = False,
         racingConfidence: float = 0.95,
+        racingRule: str = "paired-t",
+        racingKeep: float = 0.5,
         memoryBudget: Any = "auto",
         scoreInOnePass: bool = True,
         progress: Any = "auto",
@@ -300,6 +337,12 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
     def setRacingConfidence(self, value: float) -> "ParallelCrossValidator":
         return self._set(racingConfidence=value)
 
+    def setRacingRule(self, value: str) -> "ParallelCrossValidator":
+        return self._set(racingRule=value)
+
+    def setRacingKeep(self, value: float) -> "ParallelCrossValidator":
+        return self._set(racingKeep=value)
+
     def setProgress(self, value: Any) -> "ParallelCrossValidator":
         return self._set(progress=value)
 
@@ -350,6 +393,11 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         to_progress(self.getProgress()), to_callback(self.getCallback())  # copy(extra) converts nothing
         splitter.check(dataset)
 
+    def _race_rule(self, larger_is_better: bool) -> RaceRule:
+        if self.getRacingRule() == "halving":
+            return Halving(larger_is_better, self.getRacingKeep())
+        return PairedT(larger_is_better, self.getRacingConfidence())
+
     # -- fit -------------------------------------------------------------------------------------
     def _fit(self, dataset: DataFrame) -> "ParallelCrossValidatorModel":
         # Fit listeners (splitcv.mlflow.autolog) are told of the fit's start and end; none by default.
@@ -377,7 +425,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
             skipped = _single_class_folds(infos, evaluator, self.getSingleClassFolds()) if classes else []
             splits = folds.splits()
             larger = evaluator.isLargerBetter()
-            race = (larger, self.getRacingConfidence()) if self.getRacing() else None
+            race = self._race_rule(larger) if self.getRacing() else None
             # The planning job above has filled the input's cache: measure it for the budget.
             input_bytes = (
                 control.cached_bytes(control.persistent_rdds() - rdds_before, data) if owns_cache
@@ -572,13 +620,13 @@ def _run_grid(
     control: SessionControl,
     skipped: Sequence[int] = (),
     share_prefix: bool = False,
-    race: Optional[tuple[bool, float]] = None,
+    race: Optional[RaceRule] = None,
     memory: tuple[Optional[float], Sequence[float]] = (None, ()),
     one_pass: bool = False,
     fold_name: Optional[Callable[[int], str]] = None,
     watch: Optional[FitProgress] = None,
 ) -> dict[str, Any]:
-    """Fit and score every (fold, map) task; ``race`` (larger is better, confidence) races the maps;
+    """Fit and score every (fold, map) task; ``race`` (a rule of splitcv.racing) races the maps;
     ``one_pass`` scores a fold's maps in one job once the last of them is fitted (with racing, the
     maps still in the race on that fold); ``watch`` is told of each task and result.
 
@@ -705,7 +753,7 @@ def _run_grid(
             return f"{fold}, its shared pipeline prefix ({names})"
         return f"{fold} with param map {task.param_map} {_describe_map(maps[task.param_map], labels)}"
 
-    scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, *race)
+    scheduler = LongestFirst(tasks) if race is None else RacingScheduler(tasks, scored, m, race)
     # How many maps a fold's tasks fit: all of them, or with racing those still in the race when
     # the fold started (no map leaves the race while one of its folds runs).
     maps_run = (lambda fold: m) if race is None else (lambda fold: len(scheduler.maps_of(fold)))  # noqa: E731

@@ -181,7 +181,8 @@ def test_parent_run_holds_the_validator_splitter_and_best(logged):
     params, metrics = run.data.params, run.data.metrics
     assert run.info.status == "FINISHED" and run.data.tags["mlflow.autologging"] == "splitcv"
     assert run.data.tags["estimator_class"] == "splitcv.validator.ParallelCrossValidator"
-    for name in ("parallelism", "refit", "racing", "racingConfidence", "singleClassFolds", "memoryBudget"):
+    for name in ("parallelism", "refit", "racing", "racingConfidence", "racingRule", "racingKeep", "singleClassFolds",
+                 "memoryBudget"):
         assert params[name] == str(model.getOrDefault(name))
     assert (params["estimator"], params["evaluator"], params["splitter"]) == (
         "LinearRegression", "RegressionEvaluator", "ExpandingWindowSplitter")

@@ -1,11 +1,13 @@
-"""Racing (issue 11, part 2): the paired test, the scheduler's determinism, and a race on Spark
-against the exhaustive search. The t quantiles are checked against scipy; the scheduler against a
-sequential reference race, under random task orders and parallelism."""
+"""Racing (issue 11, part 2): the paired test, successive halving, the scheduler's determinism, and
+races on Spark against the exhaustive search. The t quantiles are checked against scipy; halving
+against a count of the maps that beat each one; the scheduler against a sequential reference race,
+under random task orders and parallelism."""
 
 from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from splitcv.queue import Task
-from splitcv.racing import RacingScheduler, clearly_worse, t_quantile
+from splitcv.racing import Halving, PairedT, RacingScheduler, clearly_worse, halved, t_quantile
 
 
 @given(st.integers(1, 80), st.floats(0.5, 0.99999))
@@ -45,17 +47,53 @@ def test_higher_confidence_drops_no_more_maps():
         assert set(clearly_worse(table, True, 0.99)) <= set(clearly_worse(table, True, 0.9))
 
 
+# -- successive halving ------------------------------------------------------------------------------
+
+KEEPS = st.sampled_from([Fraction(1, 4), Fraction(1, 3), Fraction(1, 2), Fraction(2, 3), Fraction(3, 4), Fraction(9, 10)])
+
+
+@given(
+    st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, float("nan"), float("-inf")]), min_size=3, max_size=3),
+             min_size=1, max_size=9),
+    KEEPS, st.booleans(),
+)
+def test_halving_drops_a_map_when_enough_maps_beat_it(rows, keep, larger):
+    """The oracle counts: of the r maps without a NaN, ceil(keep * r) stay (exact fractions), and a
+    map leaves when at least that many maps have a strictly better mean; ties with it therefore stay.
+    Few distinct values make ties and infinities common."""
+    table = dict(enumerate(rows))
+    drops = halved(table, larger, float(keep))
+    nan = {j for j, values in table.items() if any(math.isnan(v) for v in values)}
+    alive = [j for j in table if j not in nan]
+    kept = max(1, math.ceil(keep * len(alive)))
+    mean = {j: float(np.mean(table[j])) for j in alive}
+    better = {j: sum(1 for i in alive if (mean[i] > mean[j] if larger else mean[i] < mean[j])) for j in alive}
+    expected = nan | ({j for j in alive if better[j] >= kept} if len(alive) > 1 else set())
+    assert set(drops) == expected
+    assert len(alive) - len(set(drops) - nan) >= min(kept, len(alive))  # never fewer than it keeps
+    for j in set(drops) - nan:
+        assert f"halving keeps {kept}," in drops[j]
+
+
+def test_halving_keeps_the_rounded_up_share_and_reports_the_rank():
+    assert set(halved({j: [float(j)] for j in range(12)}, True, 0.5)) == set(range(6))
+    assert set(halved({j: [float(j)] for j in range(30)}, False, 0.1)) == set(range(3, 30))  # 0.1 * 30 is 3
+    assert halved({0: [1.0, 3.0], 1: [2.0, 4.0]}, False, 0.5) == {
+        1: "ranked 2 of 2 by its mean 3 over 2 folds; halving keeps 1, the last kept has 2"}
+    assert halved({0: [1.0], 1: [1.0]}, True, 0.5) == {}  # a tie for the one place: both stay
+
+
 # -- the scheduler: the same race whatever the order tasks finish in -------------------------------
 
 
-def _reference_race(table, folds, maps, larger, confidence):
+def _reference_race(table, folds, maps, rule):
     """The race run fold by fold, one task at a time: the drops and the (fold, map) tasks run."""
     alive, dropped, ran = list(range(maps)), {}, set()
     for position, fold in enumerate(folds):
         ran |= {(fold, j) for j in alive}
-        if position >= 1:
+        if position + 1 >= rule.folds_before_deciding:
             history = {j: [table[f][j] for f in folds[: position + 1]] for j in alive}
-            for j in clearly_worse(history, larger, confidence):
+            for j in rule(history):
                 dropped[j] = position
             alive = [j for j in alive if j not in dropped]
     return dropped, ran
@@ -74,16 +112,17 @@ def races(draw):
     return table, [f for f in range(k) if f not in skipped], m, draw(st.booleans()), draw(st.integers(1, 8)), seed
 
 
-@given(races(), st.booleans(), st.booleans())
-def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_prefix, together):
+@given(races(), st.booleans(), st.booleans(), st.one_of(st.none(), KEEPS))
+def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_prefix, together, keep):
     """``together``: a fold's maps are scored in one pass by whichever of its tasks ends last, as
-    scoreInOnePass does; the others report no metric."""
+    scoreInOnePass does; the others report no metric. ``keep``: halving, or None for the paired test."""
     table, folds, m, larger, parallelism, seed = case
+    rule = PairedT(larger, 0.95) if keep is None else Halving(larger, float(keep))
     tasks = []
     for f in folds:
         prefix = Task(f, None) if with_prefix else None
         tasks += ([prefix] if prefix else []) + [Task(f, j, after=prefix) for j in range(m)]
-    scheduler = RacingScheduler(tasks, folds, m, larger, 0.95)
+    scheduler = RacingScheduler(tasks, folds, m, rule)
     rng = random.Random(seed)
     in_flight, ran, prefixes, fitted = [], set(), set(), {}
     while True:  # what run_tasks does, finishing a random task in flight each time
@@ -106,13 +145,32 @@ def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_pre
         else:
             prefixes.add(task.fold)
         scheduler.task_done(task, result)
-    expected_dropped, expected_ran = _reference_race(table, folds, m, larger, 0.95)
+    expected_dropped, expected_ran = _reference_race(table, folds, m, rule)
     assert scheduler.dropped == expected_dropped
     assert ran == expected_ran
     # a fold's shared prefix is fitted only if some map still runs on that fold
     assert prefixes == ({f for f, _ in expected_ran} if with_prefix else set())
     if not all(math.isnan(b) for b in table[0]):
         assert len(scheduler.dropped) < m  # the best so far is never dropped
+
+
+@given(st.integers(1, 16), st.integers(1, 8), KEEPS, st.integers(0, 2**32 - 1))
+def test_halving_runs_the_arithmetic_count_of_tasks(maps, folds, keep, seed):
+    """Without NaN or ties, fold f runs r_f maps, r_0 = maps and r_(f+1) = ceil(keep * r_f): the
+    tasks run are counted from the scheduler, the expected ones from that sequence alone."""
+    rng = np.random.default_rng(seed)
+    table = rng.normal(size=(folds, maps))  # continuous: no ties
+    scheduler = RacingScheduler([Task(f, j) for f in range(folds) for j in range(maps)], list(range(folds)), maps,
+                                Halving(True, float(keep)))
+    ran, alive = 0, maps
+    while (task := scheduler.next_task()) is not None:
+        ran += 1
+        scheduler.task_done(task, {task.param_map: table[task.fold][task.param_map]})
+    expected = 0
+    for _ in range(folds):
+        expected += alive
+        alive = max(1, math.ceil(keep * alive))
+    assert ran == expected
 
 
 # -- on Spark: the race against the exhaustive search ----------------------------------------------
@@ -217,6 +275,24 @@ def test_racing_confidence_is_checked_and_persists(spark, tmp_path):
     cv.write().save(str(tmp_path / "cv"))
     loaded = ParallelCrossValidator.load(str(tmp_path / "cv"))
     assert (loaded.getRacing(), loaded.getRacingConfidence()) == (True, 0.99)
+    assert (loaded.getRacingRule(), loaded.getRacingKeep()) == ("paired-t", 0.5)  # the defaults
+    cv.setRacingRule("halving").setRacingKeep(0.25).write().overwrite().save(str(tmp_path / "cv"))
+    loaded = ParallelCrossValidator.load(str(tmp_path / "cv"))
+    assert (loaded.getRacingRule(), loaded.getRacingKeep()) == ("halving", 0.25)
+
+
+@pytest.mark.parametrize("name, value, error, message", [
+    ("racingRule", "ttest", ValueError, r"racingRule='ttest' is not one of 'paired-t', 'halving'"),
+    ("racingKeep", 1.0, ValueError, r"racingKeep=1.0 is outside \(0, 1\); give e.g. 0.5"),
+    ("racingKeep", 0, ValueError, r"racingKeep=0 is outside \(0, 1\)"),
+    ("racingKeep", True, TypeError, r"racingKeep=True is not a number"),
+    ("racingKeep", "half", TypeError, r"racingKeep='half' is not a number; give the share of maps halving keeps"),
+])
+def test_racing_rule_and_keep_are_checked_when_set(name, value, error, message):
+    from splitcv import ParallelCrossValidator
+
+    with pytest.raises(error, match=message):
+        ParallelCrossValidator(**{name: value})
 
 
 def test_racing_with_a_one_pass_fit_multiple_scores_each_map_as_its_own(spark):
@@ -264,8 +340,8 @@ def test_a_raced_model_with_sub_models_saves_and_loads(spark, regression, tmp_pa
 def test_a_race_on_quarterly_macro_data_is_the_reference_race_on_the_exhaustive_metrics(spark):
     """Real data (statsmodels' US macro quarters, an expanding window of 5 folds): the race run on
     Spark, scored in one pass at parallelism 4, drops exactly the maps a sequential reference race
-    drops when fed the exhaustive search's fold metrics; the folds it runs have those metrics, scored
-    map by map through Spark's RegressionEvaluator as the second oracle."""
+    drops when fed the exhaustive search's fold metrics, under either rule; the folds it runs have
+    those metrics, scored map by map through Spark's RegressionEvaluator as the second oracle."""
     from pyspark.ml.evaluation import RegressionEvaluator
     from pyspark.ml.regression import LinearRegression
 
@@ -276,23 +352,26 @@ def test_a_race_on_quarterly_macro_data_is_the_reference_race_on_the_exhaustive_
     lr = LinearRegression(solver="normal")  # one or two jobs per fit: the claim is about the race
     grid = [{lr.regParam: r} for r in (0.0, 300.0, 3000.0, 30000.0)]
 
-    def fit(racing, one_pass, parallelism):
+    def fit(racing, one_pass, parallelism, **rule):
         return ParallelCrossValidator(
             estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), refit=False,
             splitter=ExpandingWindowSplitter(timeCol="t", horizon=12, numFolds=5), racing=racing,
-            scoreInOnePass=one_pass, parallelism=parallelism,
+            scoreInOnePass=one_pass, parallelism=parallelism, **rule,
         ).fit(macro)
 
     exhaustive = fit(False, False, 4)
-    raced = fit(True, True, 4)
-    expected, ran = _reference_race(exhaustive.foldMetrics, list(range(5)), len(grid), False, 0.95)
-    dropped = raced.cvResults["dropped_after_fold"]
-    assert {j: f for j, f in enumerate(dropped) if f is not None} == expected
-    assert expected, "the reference race drops maps on this data, so the comparison means something"
-    for f in range(5):
-        for j in range(len(grid)):
-            if (f, j) in ran:
-                assert raced.foldMetrics[f][j] == pytest.approx(exhaustive.foldMetrics[f][j], rel=1e-12)
-            else:
-                assert math.isnan(raced.foldMetrics[f][j])
-    assert raced.bestIndex == exhaustive.bestIndex
+    for rule, params in [(PairedT(False, 0.95), {}), (Halving(False, 0.5), {"racingRule": "halving"})]:
+        raced = fit(True, True, 4, **params)
+        expected, ran = _reference_race(exhaustive.foldMetrics, list(range(5)), len(grid), rule)
+        dropped = raced.cvResults["dropped_after_fold"]
+        assert {j: f for j, f in enumerate(dropped) if f is not None} == expected, rule
+        assert expected, "the reference race drops maps on this data, so the comparison means something"
+        for f in range(5):
+            for j in range(len(grid)):
+                if (f, j) in ran:
+                    assert raced.foldMetrics[f][j] == pytest.approx(exhaustive.foldMetrics[f][j], rel=1e-12)
+                else:
+                    assert math.isnan(raced.foldMetrics[f][j])
+        assert raced.bestIndex == exhaustive.bestIndex
+    # halving's count: 4 maps, then 2, then 1 for the last three folds
+    assert len(ran) == 4 + 2 + 1 + 1 + 1

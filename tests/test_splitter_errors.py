@@ -145,7 +145,7 @@ WHOLE_NUMBER_PARAMS = {
 OTHER_PARAMS = {
     "timeCol", "foldCol", "keepPartialWindow", "labelEndCol", "labelCol", "groupCol",
     "estimator", "estimatorParamMaps", "evaluator", "splitter", "collectSubModels", "refit", "singleClassFolds",
-    "sharePipelinePrefix", "racing", "racingConfidence", "memoryBudget", "scoreInOnePass", "progress", "callback",
+    "sharePipelinePrefix", "racing", "racingConfidence", "racingRule", "racingKeep", "memoryBudget", "scoreInOnePass", "progress", "callback",
 }
 PARAM_OWNERS = [
     KFoldSplitter, StratifiedKFoldSplitter, GroupKFoldSplitter, ExpandingWindowSplitter, SlidingWindowSplitter,
