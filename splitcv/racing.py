@@ -43,7 +43,7 @@ from typing import Any, ClassVar, Iterable, Optional, Protocol, Sequence
 
 from splitcv.queue import Task
 
-__all__ = ["Halving", "PairedT", "RaceRule", "RacingScheduler", "clearly_worse", "halved", "t_quantile"]
+__all__ = ["Halving", "PairedT", "RaceRule", "RacingScheduler", "clearly_worse", "halved", "kept_by_halving", "t_quantile"]
 
 
 def _t_cdf(t: float, df: int) -> float:
@@ -90,11 +90,15 @@ def t_quantile(p: float, df: int) -> float:
 def _nan_drops_and_means(
     metrics: dict[int, Sequence[float]], sign: float
 ) -> tuple[dict[int, str], list[int], dict[int, float]]:
-    """The maps with a NaN metric (dropped: they can never be chosen), the others, and the others'
-    mean metrics oriented so that larger is better."""
+    """The maps that can never be chosen (dropped: a NaN metric, or +inf and -inf on different folds,
+    whose mean is undefined), the others, and the others' mean metrics oriented so that larger is better."""
     drops = {j: "its metric is NaN on a fold" for j, values in metrics.items() if any(math.isnan(v) for v in values)}
+    means = {j: sum(sign * v for v in values) / len(values) for j, values in metrics.items() if j not in drops}
+    for j, mean in means.items():
+        if math.isnan(mean):
+            drops[j] = "its mean is undefined: +inf and -inf on different folds"
     alive = [j for j in metrics if j not in drops]
-    return drops, alive, {j: sum(sign * v for v in metrics[j]) / len(metrics[j]) for j in alive}
+    return drops, alive, {j: means[j] for j in alive}
 
 
 def clearly_worse(
@@ -131,6 +135,16 @@ def clearly_worse(
     return drops
 
 
+def kept_by_halving(keep: float, maps: int) -> int:
+    """How many of ``maps`` maps halving keeps: ``ceil(keep * maps)``, at least one.
+
+    >>> kept_by_halving(0.5, 12), kept_by_halving(0.5, 3), kept_by_halving(0.1, 30), kept_by_halving(0.5, 1)
+    (6, 2, 3, 1)
+    """
+    # keep * maps can land a rounding error above a whole number (0.1 * 30): that is the whole number
+    return max(1, math.ceil(round(keep * maps, 9)))
+
+
 def halved(metrics: dict[int, Sequence[float]], larger_is_better: bool, keep: float) -> dict[int, str]:
     """The maps successive halving drops, each with the reason, from ``metrics[map]`` on the same
     folds: all but the best ``ceil(keep * r)`` of the ``r`` maps by mean metric (ties with the last
@@ -143,8 +157,7 @@ def halved(metrics: dict[int, Sequence[float]], larger_is_better: bool, keep: fl
     drops, alive, means = _nan_drops_and_means(metrics, sign)
     if len(alive) < 2:
         return drops
-    # keep * r can land a rounding error above a whole number (0.1 * 30): that is the whole number
-    kept = max(1, math.ceil(round(keep * len(alive), 9)))
+    kept = kept_by_halving(keep, len(alive))
     ranked = sorted(alive, key=lambda j: (-means[j], j))
     last = means[ranked[kept - 1]]
     n = len(metrics[ranked[0]])
@@ -174,6 +187,10 @@ class PairedT:
     confidence: float = 0.95
     folds_before_deciding: ClassVar[int] = 2
 
+    def __post_init__(self) -> None:
+        if not 0.5 < self.confidence < 1.0:
+            raise ValueError(f"PairedT: confidence={self.confidence!r} is outside (0.5, 1); give e.g. 0.95")
+
     def __call__(self, metrics: dict[int, Sequence[float]]) -> dict[int, str]:
         return clearly_worse(metrics, self.larger_is_better, self.confidence)
 
@@ -185,6 +202,10 @@ class Halving:
     larger_is_better: bool
     keep: float = 0.5
     folds_before_deciding: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.keep < 1.0:
+            raise ValueError(f"Halving: keep={self.keep!r} is outside (0, 1); give e.g. 0.5 (keep half the maps)")
 
     def __call__(self, metrics: dict[int, Sequence[float]]) -> dict[int, str]:
         return halved(metrics, self.larger_is_better, self.keep)
@@ -255,7 +276,8 @@ class RacingScheduler:
         while self._decided < len(self._folds) and self._decided < self._released and self._complete(self._decided):
             position = self._decided
             self._decided += 1
-            if position + 1 >= self._rule.folds_before_deciding:
+            # after the last fold there is nothing left to save: every map still in the race ran it all
+            if self._rule.folds_before_deciding <= position + 1 < len(self._folds):
                 folds = self._folds[: position + 1]
                 table = {j: [self._metrics[(f, j)] for f in folds] for j in self._alive()}
                 for j, reason in self._rule(table).items():

@@ -86,7 +86,7 @@ def select_best(
     complete = [len(ran[j]) == len(scored) for j in range(width)]
     eligible = [complete[j] and not nan_folds[j] and not np.isnan(avg[j]) for j in range(width)]
     if not any(eligible):
-        raise ValueError(_no_map_left(nan_folds, avg))
+        raise ValueError(_no_map_left(nan_folds, avg, complete))
     candidates = [j for j in range(width) if eligible[j]]
     sign = 1.0 if larger_is_better else -1.0
     best = max(candidates, key=lambda j: (sign * avg[j], -j))
@@ -137,11 +137,18 @@ def _nan_reason(folds: list[int], avg: float) -> str:
     return f"NaN on folds {folds}" if folds else f"average {avg}: +inf and -inf on different folds"
 
 
-def _no_map_left(nan_folds: list[list[int]], avg: list[float]) -> str:
-    per_map = "; ".join(f"map {j}: {_nan_reason(folds, avg[j])}" for j, folds in enumerate(nan_folds))
+def _no_map_left(nan_folds: list[list[int]], avg: list[float], complete: list[bool]) -> str:
+    per_map = "; ".join(
+        f"map {j}: {_nan_reason(folds, avg[j]) if complete[j] or folds else 'left the race before its last folds'}"
+        for j, folds in enumerate(nan_folds)
+    )
+    raced = "" if all(complete) else (
+        " Racing left maps out before their last folds, and every map that ran them all is undefined on one: "
+        "fit with racing=False (or, with racingRule='halving', a larger racingKeep) to keep the others to the end."
+    )
     return (
         f"no param map has a defined metric on every fold, so none can be chosen ({per_map}). The evaluator "
         "returns NaN where its metric is undefined on a fold: look at those folds (describe() shows their "
         "rows), for example a validation set with one class or a constant label, and use larger folds or "
-        "another metric."
+        f"another metric.{raced}"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
@@ -27,7 +28,7 @@ from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_pr
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.quiet import error_summary
 from splitcv.summary import plain_value
-from splitcv.racing import Halving, PairedT, RaceRule, RacingScheduler
+from splitcv.racing import Halving, PairedT, RaceRule, RacingScheduler, kept_by_halving
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -56,7 +57,7 @@ def _to_choice(value: Any, name: str, choices: Sequence[str]) -> str:
 
 
 def _to_confidence(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"racingConfidence={value!r} is not a number; give one in (0.5, 1), e.g. 0.95")
     if not 0.5 < float(value) < 1.0:
         raise ValueError(f"racingConfidence={value!r} is outside (0.5, 1); give e.g. 0.95 (0.99 drops fewer maps)")
@@ -64,7 +65,7 @@ def _to_confidence(value: Any) -> float:
 
 
 def _to_keep(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"racingKeep={value!r} is not a number; give the share of maps halving keeps, in (0, 1), e.g. 0.5")
     if not 0.0 < float(value) < 1.0:
         raise ValueError(f"racingKeep={value!r} is outside (0, 1); give e.g. 0.5 (keep half the maps after each fold)")
@@ -72,6 +73,14 @@ def _to_keep(value: Any) -> float:
 
 
 RACING_RULES = ("paired-t", "halving")
+
+# The defaults of _ValidatorParams, set by the validator and by its model: a model saved before a
+# Param existed loads with that Param's default instead of failing in its getter.
+_PARAM_DEFAULTS: dict[str, Any] = dict(
+    parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
+    racing=False, racingConfidence=0.95, racingRule="paired-t", racingKeep=0.5, memoryBudget="auto",
+    scoreInOnePass=True,
+)
 
 
 class SingleClassFoldWarning(UserWarning):
@@ -115,9 +124,8 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
     racing: "Param[bool]" = Param(
         Params._dummy(),
         "racing",
-        "stop evaluating param maps that are clearly worse than the best after the first folds (by "
-        "racingRule: a paired test or successive halving, see splitcv.racing); their remaining (fold, map) "
-        "tasks never run",
+        "stop evaluating param maps that racingRule finds worse than the best after the first folds (a "
+        "paired test, or successive halving; see splitcv.racing); their remaining (fold, map) tasks never run",
         typeConverter=TypeConverters.toBoolean,
     )
     racingConfidence: "Param[float]" = Param(
@@ -138,7 +146,7 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         Params._dummy(),
         "racingKeep",
         "with racingRule='halving', the share of the maps still in the race that stay after each fold, "
-        "in (0, 1), rounded up to a whole map",
+        "in (0, 1), rounded up to a whole map (so with r maps, a share above (r - 1) / r drops none)",
         typeConverter=lambda value: _to_keep(value),
     )
 
@@ -257,11 +265,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         callback: Optional[Callable[..., Any]] = None,
     ) -> None:
         super().__init__()
-        self._setDefault(
-            parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
-            racing=False, racingConfidence=0.95, racingRule="paired-t", racingKeep=0.5, memoryBudget="auto", scoreInOnePass=True, progress="auto",
-            callback=None,
-        )
+        self._setDefault(**_PARAM_DEFAULTS, progress="auto", callback=None)
         self._set(**self._input_kwargs)
 
     @keyword_only
@@ -391,6 +395,14 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
             for choice in choices:
                 choice.check_map(param_map, f"estimatorParamMaps[{index}]")
         to_progress(self.getProgress()), to_callback(self.getCallback())  # copy(extra) converts nothing
+        keep = self.getRacingKeep()
+        halving = dataset is not None and self.getRacing() and self.getRacingRule() == "halving"
+        if halving and len(maps) >= 2 and kept_by_halving(keep, len(maps)) == len(maps):  # at fit, not at save
+            warnings.warn(
+                f"racingKeep={keep} keeps all {len(maps)} param maps after each fold, so halving drops none; "
+                f"give a racingKeep below {(len(maps) - 1) / len(maps):.3g} (e.g. 0.5) for it to drop any",
+                UserWarning, stacklevel=2,
+            )
         splitter.check(dataset)
 
     def _race_rule(self, larger_is_better: bool) -> RaceRule:
@@ -862,6 +874,7 @@ class ParallelCrossValidatorModel(Model, _ValidatorParams, MLReadable, MLWritabl
         skippedFolds: Optional[list[int]] = None,
     ) -> None:
         super().__init__()
+        self._setDefault(**_PARAM_DEFAULTS)
         self.bestModel = bestModel
         self.avgMetrics = list(avgMetrics or [])
         self.stdMetrics = list(stdMetrics or [])

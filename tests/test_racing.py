@@ -5,6 +5,7 @@ under random task orders and parallelism."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from fractions import Fraction
@@ -53,20 +54,24 @@ KEEPS = st.sampled_from([Fraction(1, 4), Fraction(1, 3), Fraction(1, 2), Fractio
 
 
 @given(
-    st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, float("nan"), float("-inf")]), min_size=3, max_size=3),
+    st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, float("nan"), float("-inf"), float("inf")]),
+                      min_size=3, max_size=3),
              min_size=1, max_size=9),
     KEEPS, st.booleans(),
 )
 def test_halving_drops_a_map_when_enough_maps_beat_it(rows, keep, larger):
-    """The oracle counts: of the r maps without a NaN, ceil(keep * r) stay (exact fractions), and a
-    map leaves when at least that many maps have a strictly better mean; ties with it therefore stay.
-    Few distinct values make ties and infinities common."""
+    """The oracle counts: of the r maps with a defined mean (no NaN, not +inf and -inf together),
+    ceil(keep * r) stay (exact fractions), and a map leaves when at least that many maps have a
+    strictly better mean; ties with it therefore stay. Few distinct values make ties and infinities
+    common."""
     table = dict(enumerate(rows))
     drops = halved(table, larger, float(keep))
-    nan = {j for j, values in table.items() if any(math.isnan(v) for v in values)}
+    with np.errstate(invalid="ignore"):
+        means = {j: float(np.mean(values)) for j, values in table.items()}
+    nan = {j for j in table if math.isnan(means[j])}
     alive = [j for j in table if j not in nan]
     kept = max(1, math.ceil(keep * len(alive)))
-    mean = {j: float(np.mean(table[j])) for j in alive}
+    mean = {j: means[j] for j in alive}
     better = {j: sum(1 for i in alive if (mean[i] > mean[j] if larger else mean[i] < mean[j])) for j in alive}
     expected = nan | ({j for j in alive if better[j] >= kept} if len(alive) > 1 else set())
     assert set(drops) == expected
@@ -91,7 +96,7 @@ def _reference_race(table, folds, maps, rule):
     alive, dropped, ran = list(range(maps)), {}, set()
     for position, fold in enumerate(folds):
         ran |= {(fold, j) for j in alive}
-        if position + 1 >= rule.folds_before_deciding:
+        if position + 1 >= rule.folds_before_deciding and position < len(folds) - 1:
             history = {j: [table[f][j] for f in folds[: position + 1]] for j in alive}
             for j in rule(history):
                 dropped[j] = position
@@ -152,6 +157,8 @@ def test_the_race_is_the_same_at_every_parallelism_and_task_order(case, with_pre
     assert prefixes == ({f for f, _ in expected_ran} if with_prefix else set())
     if not all(math.isnan(b) for b in table[0]):
         assert len(scheduler.dropped) < m  # the best so far is never dropped
+    # a map that ran every fold was not dropped: no decision comes after the last fold
+    assert all(position < len(folds) - 1 for position in scheduler.dropped.values())
 
 
 @given(st.integers(1, 16), st.integers(1, 8), KEEPS, st.integers(0, 2**32 - 1))
@@ -295,6 +302,44 @@ def test_racing_rule_and_keep_are_checked_when_set(name, value, error, message):
         ParallelCrossValidator(**{name: value})
 
 
+def test_numpy_numbers_are_taken_for_racing_shares():
+    from splitcv import ParallelCrossValidator
+
+    cv = ParallelCrossValidator(racingKeep=np.float32(0.25), racingConfidence=np.float64(0.9))
+    assert (cv.getRacingKeep(), cv.getRacingConfidence()) == (0.25, 0.9)
+
+
+def test_a_race_that_leaves_no_map_says_racing_did_it():
+    """Halving leaves one map; if that map's metric is NaN on a later fold, no map ran every fold
+    with a defined metric: the error says so and how to keep the others, instead of blaming their
+    metrics."""
+    from splitcv.selection import select_best
+
+    nan = float("nan")
+    metrics = [[1.0, 2.0, 3.0], [1.0, nan, 3.0], [nan, nan, nan]]
+    unrun = [(1, 0), (2, 0), (2, 1)]  # map 0 left after fold 0, map 1 after fold 1
+    with pytest.raises(ValueError) as caught:
+        select_best(metrics, False, unrun=unrun)
+    message = str(caught.value)
+    assert "map 0: left the race before its last folds; map 1: NaN on folds [1]; map 2: NaN on folds [2]" in message
+    assert "racing=False" in message and "larger racingKeep" in message
+
+
+def test_a_share_that_keeps_every_map_warns_and_drops_none(spark):
+    from estimators import Constant, MeanPrediction
+    from splitcv import KFoldSplitter, ParallelCrossValidator
+
+    est = Constant()
+    cv = ParallelCrossValidator(
+        estimator=est, estimatorParamMaps=[{est.value: float(v)} for v in range(3)], evaluator=MeanPrediction(),
+        splitter=KFoldSplitter(numFolds=3), racing=True, racingRule="halving", racingKeep=0.7, refit=False,
+    )
+    df = spark.range(30).selectExpr("id as t", "cast(id as double) as label")
+    with pytest.warns(UserWarning, match=r"racingKeep=0.7 keeps all 3 param maps .* below 0.667"):
+        model = cv.fit(df)
+    assert model.cvResults["dropped_after_fold"] == [None, None, None]
+
+
 def test_racing_with_a_one_pass_fit_multiple_scores_each_map_as_its_own(spark):
     """An estimator whose fitMultiple hands out every map's model in its own order: once a map
     leaves the race, a fold has fewer tasks than maps, and each task must still get its own map."""
@@ -335,6 +380,17 @@ def test_a_raced_model_with_sub_models_saves_and_loads(spark, regression, tmp_pa
     loaded = ParallelCrossValidatorModel.load(str(tmp_path / "raced"))
     assert [[m is None for m in row] for row in loaded.subModels] == [[False, False], [False, False], [False, True]]
     assert loaded.cvResults["dropped_after_fold"] == [None, 1]
+    # a model saved before racingRule and racingKeep existed: their metadata lacks them
+    metadata = next((tmp_path / "raced" / "metadata").glob("part-*"))
+    saved = json.loads(metadata.read_text())
+    for section in ("paramMap", "defaultParamMap"):
+        for name in ("racingRule", "racingKeep"):
+            saved[section].pop(name, None)
+    metadata.write_text(json.dumps(saved))
+    for checksum in metadata.parent.glob(".*.crc"):  # Hadoop's checksums of the text as written
+        checksum.unlink()
+    old = ParallelCrossValidatorModel.load(str(tmp_path / "raced"))
+    assert (old.getRacingRule(), old.getRacingKeep(), old.getRacing()) == ("paired-t", 0.5, True)
 
 
 def test_a_race_on_quarterly_macro_data_is_the_reference_race_on_the_exhaustive_metrics(spark):
