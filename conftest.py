@@ -70,6 +70,36 @@ def _no_rdd_left_cached():
     assert not left, f"the test left persisted RDDs {sorted(left)} behind"
 
 
+# What each documentation page ran travels on its test's report (user_properties), which
+# pytest-xdist carries from the worker that ran the test to the process that prints the summary.
+_DOCS_PROPERTY = "splitcv_documentation_blocks"
+
+
+@pytest.fixture
+def record_docs_blocks(request):
+    """``record(page, ran, skipped)``: shown in the "documentation blocks" section at the end."""
+
+    def record(page: str, ran: int, skipped: list) -> None:
+        request.node.user_properties.append((_DOCS_PROPERTY, [page, ran, list(skipped)]))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What each documentation page ran (tests/test_docs.py records it with ``record_docs_blocks``)."""
+    pages = {}
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == _DOCS_PROPERTY:
+                page, ran, skipped = value
+                pages[page] = (ran, skipped)
+    if pages:
+        terminalreporter.section("documentation blocks")
+        for page, (ran, skipped) in sorted(pages.items()):
+            reasons = "".join(f"; skipped {s}" for s in skipped)
+            terminalreporter.write_line(f"{page}: {ran} run, {len(skipped)} skipped{reasons}")
+
+
 def pytest_collection_modifyitems(config, items):
     """The cluster tests start servers and take a few minutes: run them after the rest, which give
     fast feedback (a stable sort, so each group keeps its collection order)."""

@@ -197,31 +197,6 @@ def test_every_page_is_found():
 # ---- running the pages ---------------------------------------------------------------------------
 
 
-class _Report:
-    """Collects what each page ran and prints it at the end of the session."""
-
-    name = "splitcv-docs-report"
-
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[int, list[str]]] = {}
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not self.pages:
-            return
-        terminalreporter.section("documentation blocks")
-        for page, (ran, skipped) in sorted(self.pages.items()):
-            reasons = "".join(f"; skipped {s}" for s in skipped)
-            terminalreporter.write_line(f"{page}: {ran} run, {len(skipped)} skipped{reasons}")
-
-
-@pytest.fixture
-def docs_report(request) -> _Report:
-    manager = request.config.pluginmanager
-    report = manager.get_plugin(_Report.name)
-    if report is None:
-        report = _Report()
-        manager.register(report, _Report.name)
-    return report
 
 
 _CHECKER = doctest.OutputChecker()
@@ -332,11 +307,11 @@ def test_the_session_conf_is_put_back(spark):
 
 
 @pytest.mark.parametrize("page", [p for p in pages() if p != API_PAGE])
-def test_page_runs(page, spark, docs_report, tmp_path, monkeypatch):
+def test_page_runs(page, spark, record_docs_blocks, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with _session_conf_kept(spark):
         ran, skipped = run_page(page)
-    docs_report.pages[page] = (ran, skipped)
+    record_docs_blocks(page, ran, skipped)
     print(f"{page}: {ran} blocks run, {len(skipped)} skipped")
 
 
