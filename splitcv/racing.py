@@ -38,12 +38,34 @@ run freely: two for the paired test, one for halving).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Optional, Protocol, Sequence
 
 from splitcv.queue import Task
 
 __all__ = ["Halving", "PairedT", "RaceRule", "RacingScheduler", "clearly_worse", "halved", "kept_by_halving", "t_quantile"]
+
+
+#: the open intervals a paired test's confidence and halving's kept share lie in
+CONFIDENCE_RANGE = (0.5, 1.0)
+KEEP_RANGE = (0.0, 1.0)
+
+
+def in_open_interval(value: Any, name: str, bounds: tuple[float, float], example: str) -> float:
+    """``value`` as a float strictly inside ``bounds``, or an error naming ``name``, the value and a fix.
+
+    >>> in_open_interval(1.5, "racingConfidence", CONFIDENCE_RANGE, "0.95")
+    Traceback (most recent call last):
+    ...
+    ValueError: racingConfidence=1.5 is outside (0.5, 1); give e.g. 0.95
+    """
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}={value!r} is not a number; give one in ({low:g}, {high:g}), e.g. {example}")
+    if not low < float(value) < high:
+        raise ValueError(f"{name}={value!r} is outside ({low:g}, {high:g}); give e.g. {example}")
+    return float(value)
 
 
 def _t_cdf(t: float, df: int) -> float:
@@ -188,8 +210,7 @@ class PairedT:
     folds_before_deciding: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
-        if not 0.5 < self.confidence < 1.0:
-            raise ValueError(f"PairedT: confidence={self.confidence!r} is outside (0.5, 1); give e.g. 0.95")
+        in_open_interval(self.confidence, "PairedT confidence", CONFIDENCE_RANGE, "0.95")
 
     def __call__(self, metrics: dict[int, Sequence[float]]) -> dict[int, str]:
         return clearly_worse(metrics, self.larger_is_better, self.confidence)
@@ -204,8 +225,7 @@ class Halving:
     folds_before_deciding: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.keep < 1.0:
-            raise ValueError(f"Halving: keep={self.keep!r} is outside (0, 1); give e.g. 0.5 (keep half the maps)")
+        in_open_interval(self.keep, "Halving keep", KEEP_RANGE, "0.5")
 
     def __call__(self, metrics: dict[int, Sequence[float]]) -> dict[int, str]:
         return halved(metrics, self.larger_is_better, self.keep)

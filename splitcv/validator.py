@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import time
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
@@ -28,7 +27,16 @@ from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_pr
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.quiet import error_summary
 from splitcv.summary import plain_value
-from splitcv.racing import Halving, PairedT, RaceRule, RacingScheduler, kept_by_halving
+from splitcv.racing import (
+    CONFIDENCE_RANGE,
+    KEEP_RANGE,
+    Halving,
+    PairedT,
+    RaceRule,
+    RacingScheduler,
+    in_open_interval,
+    kept_by_halving,
+)
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -54,22 +62,6 @@ def _to_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}={value!r} is not one of {', '.join(repr(c) for c in choices)}")
     return value
-
-
-def _to_confidence(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"racingConfidence={value!r} is not a number; give one in (0.5, 1), e.g. 0.95")
-    if not 0.5 < float(value) < 1.0:
-        raise ValueError(f"racingConfidence={value!r} is outside (0.5, 1); give e.g. 0.95 (0.99 drops fewer maps)")
-    return float(value)
-
-
-def _to_keep(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"racingKeep={value!r} is not a number; give the share of maps halving keeps, in (0, 1), e.g. 0.5")
-    if not 0.0 < float(value) < 1.0:
-        raise ValueError(f"racingKeep={value!r} is outside (0, 1); give e.g. 0.5 (keep half the maps after each fold)")
-    return float(value)
 
 
 RACING_RULES = ("paired-t", "halving")
@@ -132,7 +124,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         Params._dummy(),
         "racingConfidence",
         "with racing, how sure the paired test must be that a map is worse before it is dropped, in (0.5, 1)",
-        typeConverter=lambda value: _to_confidence(value),
+        typeConverter=lambda value: in_open_interval(
+            value, "racingConfidence", CONFIDENCE_RANGE, "0.95 (0.99 drops fewer maps)"
+        ),
     )
 
     racingRule: "Param[str]" = Param(
@@ -147,7 +141,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         "racingKeep",
         "with racingRule='halving', the share of the maps still in the race that stay after each fold, "
         "in (0, 1), rounded up to a whole map (so with r maps, a share above (r - 1) / r drops none)",
-        typeConverter=lambda value: _to_keep(value),
+        typeConverter=lambda value: in_open_interval(
+            value, "racingKeep", KEEP_RANGE, "0.5 (half the maps stay after each fold)"
+        ),
     )
 
     scoreInOnePass: "Param[bool]" = Param(

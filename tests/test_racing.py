@@ -293,13 +293,20 @@ def test_racing_confidence_is_checked_and_persists(spark, tmp_path):
     ("racingKeep", 1.0, ValueError, r"racingKeep=1.0 is outside \(0, 1\); give e.g. 0.5"),
     ("racingKeep", 0, ValueError, r"racingKeep=0 is outside \(0, 1\)"),
     ("racingKeep", True, TypeError, r"racingKeep=True is not a number"),
-    ("racingKeep", "half", TypeError, r"racingKeep='half' is not a number; give the share of maps halving keeps"),
+    ("racingKeep", "half", TypeError, r"racingKeep='half' is not a number; give one in \(0, 1\), e.g. 0.5"),
 ])
 def test_racing_rule_and_keep_are_checked_when_set(name, value, error, message):
     from splitcv import ParallelCrossValidator
 
     with pytest.raises(error, match=message):
         ParallelCrossValidator(**{name: value})
+
+
+def test_the_rules_check_their_own_shares():
+    with pytest.raises(ValueError, match=r"Halving keep=1.0 is outside \(0, 1\)"):
+        Halving(True, 1.0)
+    with pytest.raises(ValueError, match=r"PairedT confidence=0.4 is outside \(0.5, 1\)"):
+        PairedT(True, 0.4)
 
 
 def test_numpy_numbers_are_taken_for_racing_shares():
