@@ -14,7 +14,8 @@ is above zero, that is when it is worse on average with the given confidence (Bo
 over the ``r - 1`` maps compared at that fold). A paired test suits cross-validation: every map
 sees the same folds, so the differences between two maps vary far less from fold to fold than the
 metrics do, and a clearly worse map is recognized after two or three folds. A map whose metric is
-NaN on a fold can never be chosen, so it leaves the race at once.
+NaN on a fold, or with +inf and -inf on different folds (an undefined mean), can never be chosen,
+so it leaves the race at the next decision, under either rule.
 
 Known failure mode: folds are not independent samples (their training sets overlap), so the test
 is optimistic, and a map that is worse on the first folds but better on the later ones is dropped
@@ -29,10 +30,11 @@ known cost, where the paired test saves little on few folds: it needs 3-4 folds 
 anything) and its failure mode: it asks no question of the spread, so a map whose lead is smaller
 than the differences one fold makes can leave after the first fold.
 
-Decisions are taken in fold order, on complete folds only, so the same input drops the same maps
-after the same folds at every ``parallelism`` and in every task order: a fold's tasks start only
-once the decision after the previous fold is taken (the folds before the rule's first decision
-run freely: two for the paired test, one for halving).
+No decision is taken after the last fold: every map still in the race has then run every fold, so
+dropping one would save no task. Decisions are taken in fold order, on complete folds only, so the
+same input drops the same maps after the same folds at every ``parallelism`` and in every task
+order: a fold's tasks start only once the decision after the previous fold is taken (the folds
+before the rule's first decision run freely: two for the paired test, one for halving).
 """
 
 from __future__ import annotations
@@ -63,9 +65,11 @@ def in_open_interval(value: Any, name: str, bounds: tuple[float, float], example
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}={value!r} is not a number; give one in ({low:g}, {high:g}), e.g. {example}")
-    if not low < float(value) < high:
+    # a numpy float32 0.1 is 0.10000000149 as a Python float; the number its user wrote is its str
+    number = float(str(value)) if hasattr(value, "dtype") else float(value)
+    if not low < number < high:
         raise ValueError(f"{name}={value!r} is outside ({low:g}, {high:g}); give e.g. {example}")
-    return float(value)
+    return number
 
 
 def _t_cdf(t: float, df: int) -> float:

@@ -138,11 +138,13 @@ def _nan_reason(folds: list[int], avg: float) -> str:
 
 
 def _no_map_left(nan_folds: list[list[int]], avg: list[float], complete: list[bool]) -> str:
+    # a map racing left out while its metric was defined: the only kind racing=False would bring back
+    left_defined = [not complete[j] and not folds and not np.isnan(avg[j]) for j, folds in enumerate(nan_folds)]
     per_map = "; ".join(
-        f"map {j}: {_nan_reason(folds, avg[j]) if complete[j] or folds else 'left the race before its last folds'}"
+        f"map {j}: {'left the race before its last folds' if left_defined[j] else _nan_reason(folds, avg[j])}"
         for j, folds in enumerate(nan_folds)
     )
-    raced = "" if all(complete) else (
+    raced = "" if not any(left_defined) else (
         " Racing left maps out before their last folds, and every map that ran them all is undefined on one: "
         "fit with racing=False (or, with racingRule='halving', a larger racingKeep) to keep the others to the end."
     )

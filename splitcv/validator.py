@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
@@ -394,9 +395,11 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         keep = self.getRacingKeep()
         halving = dataset is not None and self.getRacing() and self.getRacingRule() == "halving"
         if halving and len(maps) >= 2 and kept_by_halving(keep, len(maps)) == len(maps):  # at fit, not at save
+            # halving drops a map once keep <= (m - 1) / m: shown rounded down, so the number shown drops one
+            most = math.floor((len(maps) - 1) / len(maps) * 1000) / 1000
             warnings.warn(
                 f"racingKeep={keep} keeps all {len(maps)} param maps after each fold, so halving drops none; "
-                f"give a racingKeep below {(len(maps) - 1) / len(maps):.3g} (e.g. 0.5) for it to drop any",
+                f"give a racingKeep of at most {most:g} (e.g. {min(0.5, most):g}) for it to drop any",
                 UserWarning, stacklevel=2,
             )
         splitter.check(dataset)

@@ -197,8 +197,6 @@ def test_every_page_is_found():
 # ---- running the pages ---------------------------------------------------------------------------
 
 
-
-
 _CHECKER = doctest.OutputChecker()
 _FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from splitcv.queue import Task
-from splitcv.racing import Halving, PairedT, RacingScheduler, clearly_worse, halved, t_quantile
+from splitcv.racing import Halving, PairedT, RacingScheduler, clearly_worse, halved, kept_by_halving, t_quantile
 
 
 @given(st.integers(1, 80), st.floats(0.5, 0.99999))
@@ -39,6 +39,9 @@ def test_clearly_worse_drops_only_what_the_paired_test_says():
     assert clearly_worse({0: [1.0], 1: [float("nan")]}, True, 0.95) == {1: "its metric is NaN on a fold"}
     # infinities give no spread to test with: kept
     assert clearly_worse({0: [1.0, 2.0], 1: [float("-inf"), 1.0]}, True, 0.95) == {}
+    # +inf and -inf on different folds: an undefined mean, never chosen, so it leaves
+    assert clearly_worse({0: [1.0, 2.0], 1: [float("inf"), float("-inf")]}, True, 0.95) == {
+        1: "its mean is undefined: +inf and -inf on different folds"}
 
 
 def test_higher_confidence_drops_no_more_maps():
@@ -314,6 +317,8 @@ def test_numpy_numbers_are_taken_for_racing_shares():
 
     cv = ParallelCrossValidator(racingKeep=np.float32(0.25), racingConfidence=np.float64(0.9))
     assert (cv.getRacingKeep(), cv.getRacingConfidence()) == (0.25, 0.9)
+    # float32's 0.1 is 0.10000000149 as a Python float, which would keep 4 of 30 maps, not 3
+    assert ParallelCrossValidator(racingKeep=np.float32(0.1)).getRacingKeep() == 0.1
 
 
 def test_a_race_that_leaves_no_map_says_racing_did_it():
@@ -330,6 +335,17 @@ def test_a_race_that_leaves_no_map_says_racing_did_it():
     message = str(caught.value)
     assert "map 0: left the race before its last folds; map 1: NaN on folds [1]; map 2: NaN on folds [2]" in message
     assert "racing=False" in message and "larger racingKeep" in message
+    # every map NaN on the first fold: all left at once, and racing=False would not help
+    with pytest.raises(ValueError) as caught:
+        select_best([[nan, nan], [1.0, 2.0]], False, unrun=[(1, 0), (1, 1)])
+    assert "map 0: NaN on folds [0]; map 1: NaN on folds [0]" in str(caught.value)
+    assert "racing=False" not in str(caught.value)
+    # a map that left with +inf and -inf is named for its undefined mean, not as raced out
+    inf = float("inf")
+    with pytest.raises(ValueError) as caught:
+        select_best([[inf, 1.0], [-inf, nan], [nan, nan]], False, unrun=[(2, 0)])
+    assert "map 0: average nan: +inf and -inf on different folds; map 1: NaN on folds [1, 2]" in str(caught.value)
+    assert "racing=False" not in str(caught.value)
 
 
 def test_a_share_that_keeps_every_map_warns_and_drops_none(spark):
@@ -342,9 +358,10 @@ def test_a_share_that_keeps_every_map_warns_and_drops_none(spark):
         splitter=KFoldSplitter(numFolds=3), racing=True, racingRule="halving", racingKeep=0.7, refit=False,
     )
     df = spark.range(30).selectExpr("id as t", "cast(id as double) as label")
-    with pytest.warns(UserWarning, match=r"racingKeep=0.7 keeps all 3 param maps .* below 0.667"):
+    with pytest.warns(UserWarning, match=r"racingKeep=0.7 keeps all 3 param maps .* at most 0.666 \(e.g. 0.5\)"):
         model = cv.fit(df)
     assert model.cvResults["dropped_after_fold"] == [None, None, None]
+    assert kept_by_halving(0.666, 3) == 2 and kept_by_halving(0.667, 3) == 3  # the number shown drops one
 
 
 def test_racing_with_a_one_pass_fit_multiple_scores_each_map_as_its_own(spark):
