@@ -20,7 +20,7 @@ from pyspark.ml.regression import LinearRegression
 from pyspark.ml.tuning import ParamGridBuilder
 from pyspark.sql import functions as F
 
-from estimators import count_fits
+from estimators import count_fits, jobs_settled
 from splitcv import KFoldSplitter, OneOf, ParallelCrossValidator, ParallelCrossValidatorModel
 
 FEATURES = ["mean_radius", "mean_texture", "mean_smoothness", "worst_concavity", "worst_symmetry"]
@@ -100,6 +100,7 @@ def test_a_map_that_mixes_candidates_fails_before_any_job(spark, cancer):
             cv.fit(cancer)
     finally:
         sc.setLocalProperty("spark.jobGroup.id", None)
+    jobs_settled(sc)
     assert sc.statusTracker().getJobIdsForGroup("mixed-map") == []
 
 

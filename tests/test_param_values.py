@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 
 import pytest
+
+from estimators import jobs_settled
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import DecisionTreeClassifier, LogisticRegression, OneVsRest
 from pyspark.ml.evaluation import MulticlassClassificationEvaluator
@@ -194,6 +196,7 @@ def test_a_map_value_a_param_does_not_take_is_refused_before_any_job(spark, wine
             cv.fit(wine)
     finally:
         sc.setLocalProperty("spark.jobGroup.id", None)
+    jobs_settled(sc)
     assert sc.statusTracker().getJobIdsForGroup("refused-map") == []
 
 

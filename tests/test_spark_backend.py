@@ -24,6 +24,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate  # noqa: E402
 
 from splitcv.sklearn import ExpandingWindowCV, spark_backend  # noqa: E402
 from splitcv.sklearn.backend import RemoteTraceback  # noqa: E402
+from estimators import jobs_settled  # noqa: E402
 
 GRID = {"alpha": [0.01, 1.0, 100.0, 10_000.0]}
 
@@ -255,10 +256,12 @@ def test_a_cluster_without_two_task_slots_is_refused_before_any_job(spark, monke
     from splitcv.sklearn.backend import _backend_class
 
     monkeypatch.setattr(_backend_class(), "slots", lambda self, n_jobs: 0)
+    jobs_settled(spark.sparkContext)
     jobs = spark.sparkContext.statusTracker().getJobIdsForGroup(None)
     with pytest.raises(RuntimeError, match=r"found 0 task slot\(s\) .* give n_jobs=2 or more"):
         with spark_backend():
             pytest.fail("the block ran")
+    jobs_settled(spark.sparkContext)
     assert spark.sparkContext.statusTracker().getJobIdsForGroup(None) == jobs
 
 
