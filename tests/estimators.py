@@ -188,7 +188,6 @@ def count_fits(monkeypatch, cls) -> list:
     return calls
 
 
-@contextmanager
 def jobs_settled(sc) -> None:
     """Wait until Spark's listener bus has delivered its events: the status tracker learns of jobs
     asynchronously, so a count taken right after an action can miss its last jobs (a count came out
@@ -199,6 +198,7 @@ def jobs_settled(sc) -> None:
         time.sleep(0.2)
 
 
+@contextmanager
 def no_spark_job(spark) -> Iterator[None]:
     """Fail if the block runs a Spark job (on this thread)."""
     sc = spark.sparkContext
