@@ -46,7 +46,8 @@ from typing import Any, ClassVar, Iterable, Optional, Protocol, Sequence
 
 from splitcv.queue import Task
 
-__all__ = ["Halving", "PairedT", "RaceRule", "RacingScheduler", "clearly_worse", "halved", "kept_by_halving", "t_quantile"]
+__all__ = ["Halving", "PairedT", "RaceRule", "RacingScheduler", "clearly_worse", "halved", "keeps_every_map", "kept_by_halving",
+           "t_quantile"]
 
 
 #: the open intervals a paired test's confidence and halving's kept share lie in
@@ -169,6 +170,22 @@ def kept_by_halving(keep: float, maps: int) -> int:
     """
     # keep * maps can land a rounding error above a whole number (0.1 * 30): that is the whole number
     return max(1, math.ceil(round(keep * maps, 9)))
+
+
+def keeps_every_map(keep: float, maps: int) -> Optional[str]:
+    """Why halving with ``keep`` would drop none of ``maps`` maps, and the fix; None if it drops one.
+
+    >>> keeps_every_map(0.7, 3)
+    'racingKeep=0.7 keeps all 3 param maps after each fold, so halving drops none; give a racingKeep of at most 0.666 (e.g. 0.5) for it to drop any'
+    """
+    if maps < 2 or kept_by_halving(keep, maps) < maps:
+        return None
+    # halving drops a map once keep <= (maps - 1) / maps: shown rounded down, so the number shown drops one
+    most = math.floor((maps - 1) / maps * 1000) / 1000
+    return (
+        f"racingKeep={keep} keeps all {maps} param maps after each fold, so halving drops none; "
+        f"give a racingKeep of at most {most:g} (e.g. {min(0.5, most):g}) for it to drop any"
+    )
 
 
 def halved(metrics: dict[int, Sequence[float]], larger_is_better: bool, keep: float) -> dict[int, str]:

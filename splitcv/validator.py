@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
@@ -36,7 +35,7 @@ from splitcv.racing import (
     RaceRule,
     RacingScheduler,
     in_open_interval,
-    kept_by_halving,
+    keeps_every_map,
 )
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
@@ -392,16 +391,10 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
             for choice in choices:
                 choice.check_map(param_map, f"estimatorParamMaps[{index}]")
         to_progress(self.getProgress()), to_callback(self.getCallback())  # copy(extra) converts nothing
-        keep = self.getRacingKeep()
-        halving = dataset is not None and self.getRacing() and self.getRacingRule() == "halving"
-        if halving and len(maps) >= 2 and kept_by_halving(keep, len(maps)) == len(maps):  # at fit, not at save
-            # halving drops a map once keep <= (m - 1) / m: shown rounded down, so the number shown drops one
-            most = math.floor((len(maps) - 1) / len(maps) * 1000) / 1000
-            warnings.warn(
-                f"racingKeep={keep} keeps all {len(maps)} param maps after each fold, so halving drops none; "
-                f"give a racingKeep of at most {most:g} (e.g. {min(0.5, most):g}) for it to drop any",
-                UserWarning, stacklevel=2,
-            )
+        halving = dataset is not None and self.getRacing() and self.getRacingRule() == "halving"  # at fit, not at save
+        idle = keeps_every_map(self.getRacingKeep(), len(maps)) if halving else None
+        if idle:
+            warnings.warn(idle, UserWarning, stacklevel=2)
         splitter.check(dataset)
 
     def _race_rule(self, larger_is_better: bool) -> RaceRule:
