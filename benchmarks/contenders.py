@@ -165,10 +165,12 @@ def spark_pipeline(df: DataFrame, folds: int, parallelism: int, max_iter: int = 
     return lambda: cv.fit(data).avgMetrics
 
 
-def splitcv_pipeline(df: DataFrame, folds: int, parallelism: int, max_iter: int = 10, share: bool = True) -> Fit:
+def splitcv_pipeline(df: DataFrame, folds: int, parallelism: int, max_iter: int = 10, share: bool = True,
+                     cache_prefix: bool = True) -> Fit:
     est, maps = pipeline(max_iter)
     cv = ParallelCrossValidator(estimator=est, estimatorParamMaps=maps, evaluator=_auc(),
                                 splitter=KFoldSplitter(numFolds=folds, foldCol=f"fold{folds}"),
-                                parallelism=parallelism, sharePipelinePrefix=share)
+                                parallelism=parallelism, sharePipelinePrefix=share,
+                                cachePrefixOutput=cache_prefix)
     data = pipeline_input(df)
     return lambda: cv.fit(data).avgMetrics

@@ -8,7 +8,8 @@ Per run (one ``fit``):
   from ``ProcessHandle.current().pid()`` through py4j. (Python workers are not counted: none of
   these fits starts one.)
 * **peak cached bytes**: a background thread polls ``SparkContext.getRDDStorageInfo()`` every
-  50 ms during the fit and keeps the largest sum of ``memSize + diskSize``; it is compared with the
+  50 ms during the fit and keeps the largest sum of ``memSize + diskSize`` (and, apart, the largest
+  ``memSize`` alone: what competes with the input's cache for storage memory); it is compared with the
   cached size of one copy of the input (cached once, counted, read the same way, unpersisted).
   It sees caches held at least ~50 ms, which every fold cache and estimator cache here is.
 * **Spark jobs**: the difference of the DAG scheduler's job-id counter (``DAGScheduler.nextJobId``,
@@ -102,6 +103,7 @@ class Run:
     load: float = 0.0
     cpu_driver: float = 0.0  # the Python driver's share of ``cpu``
     idle_cores: float = -1.0  # cores left idle machine-wide during the fit (-1: not measured)
+    peak_memory: int = 0  # the largest cached bytes in storage memory alone (disk left out)
 
     @property
     def cores(self) -> float:
@@ -125,7 +127,12 @@ class Probe:
         return int(self._dag.nextJobId())
 
     def cached_bytes(self) -> int:
-        return int(sum(i.memSize() + i.diskSize() for i in self.sc._jsc.sc().getRDDStorageInfo()))
+        return sum(self.cached_bytes_apart())
+
+    def cached_bytes_apart(self) -> tuple[int, int]:
+        """(bytes in storage memory, bytes on disk) of every cached RDD."""
+        infos = self.sc._jsc.sc().getRDDStorageInfo()
+        return int(sum(i.memSize() for i in infos)), int(sum(i.diskSize() for i in infos))
 
     def cached_copy_bytes(self, df: Any) -> int:
         """The cached size of one copy of ``df``: cache it, count it, read the storage, unpersist."""
@@ -141,14 +148,17 @@ class Probe:
         gc.collect()
         self.sc._jvm.System.gc()
         time.sleep(0.2)
-        baseline = self.cached_bytes()
-        peak = [baseline]
+        memory, disk = self.cached_bytes_apart()
+        baseline, memory_baseline = memory + disk, memory
+        peak, peak_memory = [baseline], [memory]
         stop = threading.Event()
 
         def poll() -> None:
             while not stop.is_set():
                 try:
-                    peak[0] = max(peak[0], self.cached_bytes())
+                    memory, disk = self.cached_bytes_apart()
+                    peak[0] = max(peak[0], memory + disk)
+                    peak_memory[0] = max(peak_memory[0], memory)
                 except Exception:  # the gateway may be busy closing; a missed sample is harmless
                     pass
                 stop.wait(0.05)
@@ -179,6 +189,7 @@ class Probe:
             wall=wall,
             cpu=cpu1 - cpu0,
             peak_cached=peak[0] - baseline,
+            peak_memory=peak_memory[0] - memory_baseline,
             jobs=jobs1 - jobs0,
             group_jobs=group_jobs,
             result=result,

@@ -131,9 +131,12 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
         s = piped[0]
         by_pair = {(p["numerator"], p["denominator"]): p["ratios"] for p in s["pairs"]}
         theirs = by_pair[("spark p8", "splitcv p8")]
-        saved = by_pair[("splitcv p8 unshared", "splitcv p8")]
+        cached = by_pair.get(("splitcv p8 uncached prefix", "splitcv p8"))
+        # results stored before cachePrefixOutput compared the unshared fit with the shared one
+        shared = by_pair.get(("splitcv p8 unshared", "splitcv p8 uncached prefix")) or by_pair[("splitcv p8 unshared", "splitcv p8")]
+        caching = f"; caching the prefix's output alone (uncached / cached) {spread(cached)}" if cached else ""
         out.append((goal, f"Spark / splitcv wall time {spread(theirs)}; the shared prefix alone (splitcv unshared / shared) "
-                    f"{spread(saved)}; metrics {'identical' if s['metrics_agree'] else 'DIFFER'}",
+                    f"{spread(shared)}{caching}; metrics {'identical' if s['metrics_agree'] else 'DIFFER'}",
                     verdict(med(theirs) >= 2.5 and s["metrics_agree"])))
     else:
         out.append((goal, "-", verdict(None)))
@@ -217,11 +220,19 @@ def results_table(store: dict[str, Any]) -> list[str]:
                 f"| {config_name(s)} | {rows_name(s['rows'])} | {contender_name(num)}, p={num['parallelism']} "
                 f"| {contender_name(den)}, p={den['parallelism']} | **{spread(pair['ratios'])}** | {med(den['walls']):.1f} "
                 f"| {med(num['cores']):.2f} / {med(den['cores']):.2f} "
-                f"| {max(num['peaks']) / copy:.2f} / {max(den['peaks']) / copy:.2f} "
+                f"| {peak_text(num, copy)} / {peak_text(den, copy)} "
                 f"| {int(med(num['jobs']))} / {int(med(den['jobs']))} | {'yes' if s['metrics_agree'] else 'NO'} "
                 f"| {s.get('run', '')[11:16]} |"
             )
     return lines
+
+
+def peak_text(contender: dict[str, Any], copy: float) -> str:
+    """Peak cached bytes over one copy; with the part in storage memory when some was on disk
+    (results stored before the memory peak was measured have the sum only)."""
+    whole = max(contender["peaks"]) / copy
+    memory = max(contender.get("memory_peaks") or contender["peaks"]) / copy
+    return f"{whole:.2f}" if f"{memory:.2f}" == f"{whole:.2f}" else f"{whole:.2f} ({memory:.2f} in memory)"
 
 
 def skipped(store: dict[str, Any]) -> list[str]:

@@ -30,6 +30,8 @@ class Contender:
     rule: str = "paired-t"
     #: splitcv's scoreInOnePass
     one_pass: bool = True
+    #: splitcv's cachePrefixOutput, for the pipeline comparison
+    cache_prefix: bool = True
 
 
 @dataclass
@@ -107,15 +109,17 @@ def window(id: str, folds: int, maps: int, rows: int, parallelisms: list[int], g
 
 def pipeline(id: str, folds: int, rows: int, parallelism: int = 8) -> Spec:
     """A real pipeline (see ``contenders.pipeline``), 6 maps on its last stage: Spark's
-    CrossValidator, splitcv, and splitcv fitting the whole pipeline per map (what the shared prefix
-    saves)."""
+    CrossValidator, splitcv, splitcv with the prefix's output not cached (what caching it saves),
+    and splitcv fitting the whole pipeline per map (what the shared prefix saves)."""
     cs = [
         Contender(f"spark p{parallelism}", "spark", parallelism),
         Contender(f"splitcv p{parallelism}", "splitcv", parallelism),
+        Contender(f"splitcv p{parallelism} uncached prefix", "splitcv", parallelism, cache_prefix=False),
         Contender(f"splitcv p{parallelism} unshared", "splitcv", parallelism, share=False),
     ]
     pairs = [(f"spark p{parallelism}", f"splitcv p{parallelism}"),
-             (f"splitcv p{parallelism} unshared", f"splitcv p{parallelism}"),
+             (f"splitcv p{parallelism} uncached prefix", f"splitcv p{parallelism}"),
+             (f"splitcv p{parallelism} unshared", f"splitcv p{parallelism} uncached prefix"),
              (f"spark p{parallelism}", f"splitcv p{parallelism} unshared")]
     return Spec(id, "kfold", folds, 6, rows, cs, pairs, None, "pipeline", estimator={"pipeline": True, "max_iter": 10})
 
@@ -259,7 +263,7 @@ class Runner:
         for c in spec.contenders:
             if est.get("pipeline"):
                 out[c.label] = (C.spark_pipeline(df, f, c.parallelism, est["max_iter"]) if c.impl == "spark"
-                                else C.splitcv_pipeline(df, f, c.parallelism, est["max_iter"], c.share))
+                                else C.splitcv_pipeline(df, f, c.parallelism, est["max_iter"], c.share, c.cache_prefix))
             elif c.impl == "spark":
                 out[c.label] = C.spark_kfold(df, f, spec.maps, c.parallelism, **est)
             elif c.impl == "article":
@@ -341,6 +345,7 @@ class Runner:
                 "driver_cores": [r.cpu_driver / r.wall for r in runs],
                 "idle_cores": [r.idle_cores for r in runs],
                 "peaks": [r.peak_cached for r in runs],
+                "memory_peaks": [r.peak_memory for r in runs],
                 "jobs": [r.jobs for r in runs],
                 "group_jobs": [r.group_jobs for r in runs],
                 "loads": [r.load for r in runs],

@@ -212,6 +212,7 @@ def nested_cross_validate(
             outcome = _run_grid(
                 estimator, evaluator, maps, inner_splits, inner_infos, parallelism, False, control, skipped,
                 validator.getSharePipelinePrefix(), None, (budget, needs), validator.getScoreInOnePass(),
+                validator.getCachePrefixOutput(),
                 fold_name=names.__getitem__, watch=watch,
             )
         larger = evaluator.isLargerBetter()

@@ -8,7 +8,11 @@ for every map, and give the same models, provided their fit is deterministic. So
 1. :func:`fit_prefix` fits those stages once (a task of its own in the queue);
 2. :func:`fit_with_prefix` fits each map's copy of the pipeline with the prefix stages replaced by
    their fitted models, through ``Pipeline.fit`` itself, so the result has the exact shape and
-   stages of a whole fit (nested ``PipelineModel`` s included).
+   stages of a whole fit (nested ``PipelineModel`` s included);
+3. or, when the fold's data went through the prefix once and was cached (what
+   ``ParallelCrossValidator`` does), :func:`fit_after_prefix` fits each map's later stages on that
+   output, again through ``Pipeline.fit``, with the prefix stages standing aside, and gives both the
+   whole model and the model of the later stages that scores the cached validation output.
 
 Which estimators may be shared: ``pyspark.ml``'s own, which draw any randomness from a ``seed``
 Param whose default is fixed within a process, so refitting one per map (what the whole fit does)
@@ -19,12 +23,13 @@ Transformers have no fit and never end the prefix.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from pyspark.ml import Estimator, Pipeline, PipelineModel, Transformer
 from splitcv.param_maps import apply_map, stage_uids
 
-__all__ = ["shared_prefix_length", "prefix_stages", "fit_prefix", "fit_with_prefix"]
+__all__ = ["shared_prefix_length", "prefix_stages", "fit_prefix", "fit_with_prefix", "fit_after_prefix",
+           "estimator_after"]
 
 ParamMap = dict
 
@@ -99,15 +104,29 @@ def prefix_stages(pipeline: Any, length: int) -> list[Any]:
     return list(_leaves(pipeline))[:length] if length else []
 
 
-def fit_prefix(pipeline: Pipeline, dataset: Any, length: int) -> list[Transformer]:
+def fit_prefix(pipeline: Pipeline, dataset: Any, length: int) -> tuple[list[Transformer], Any]:
     """Fit the first ``length`` stages (depth first) as ``Pipeline.fit`` would: each on the data
-    transformed by every stage before it."""
+    transformed by every stage before it. Returns the fitted stages and ``dataset`` transformed by
+    all of them (a lazy plan)."""
     fitted: list[Transformer] = []
     for stage in prefix_stages(pipeline, length):
         model = stage.fit(dataset) if isinstance(stage, Estimator) else stage
         fitted.append(model)
         dataset = model.transform(dataset)  # lazy: the plan the next stage fits on
-    return fitted
+    return fitted, dataset
+
+
+def transform_by(prefix: Sequence[Transformer], dataset: Any) -> Any:
+    """``dataset`` through the fitted prefix, in order: what :func:`fit_prefix` gives for its own."""
+    for model in prefix:
+        dataset = model.transform(dataset)
+    return dataset
+
+
+def estimator_after(pipeline: Pipeline, length: int) -> bool:
+    """Whether a stage after the first ``length`` (depth first) fits: if none does, ``Pipeline.fit``
+    never reads the prefix's output of the training rows."""
+    return any(isinstance(stage, Estimator) for stage in list(_leaves(pipeline))[length:])
 
 
 class _Fitted(Estimator):
@@ -121,25 +140,77 @@ class _Fitted(Estimator):
         return self.model
 
 
-def fit_with_prefix(pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefix: Sequence[Transformer]) -> PipelineModel:
-    """``pipeline.fit(dataset, param_map)``, with the first ``len(prefix)`` stages already fitted."""
-    copy = apply_map(pipeline, param_map)  # fresh nested Pipelines too: replacing their stages is safe
+def _replace_prefix(pipeline: Pipeline, prefix: Sequence[Transformer], replace: Callable[[Any, Transformer], Any]) -> None:
+    """Replace the first ``len(prefix)`` stages of ``pipeline`` (depth first, in place) by
+    ``replace(stage, its fitted model)``."""
     remaining = list(prefix)
 
-    def substitute(node: Pipeline) -> None:
+    def walk(node: Pipeline) -> None:
         stages = []
         for stage in node.getStages():
             if isinstance(stage, Pipeline):
-                substitute(stage)
+                walk(stage)
                 stages.append(stage)
-            elif remaining:
-                model = remaining.pop(0)
-                # A copy per map (same uid, same fitted state): the sub-models of a fold would
-                # otherwise share one object, and setting a Param on one would set it on all.
-                stages.append(_Fitted(model.copy()) if isinstance(stage, Estimator) else stage)
             else:
-                stages.append(stage)
+                stages.append(replace(stage, remaining.pop(0)) if remaining else stage)
         node.setStages(stages)
 
-    substitute(copy)
+    walk(pipeline)
+
+
+def _in_whole_model(stage: Any, model: Transformer) -> Transformer:
+    """What a whole fit of a map's pipeline holds in a prefix stage's place. A copy of the fold's
+    model per map (same uid, same fitted state): the sub-models of a fold would otherwise share one
+    object, and setting a Param on one would set it on all. A transformer stays the map's own copy,
+    as ``Pipeline.fit`` keeps it."""
+    return model.copy() if isinstance(stage, Estimator) else stage
+
+
+def fit_with_prefix(pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefix: Sequence[Transformer]) -> PipelineModel:
+    """``pipeline.fit(dataset, param_map)``, with the first ``len(prefix)`` stages already fitted."""
+    copy = apply_map(pipeline, param_map)  # fresh nested Pipelines too: replacing their stages is safe
+    _replace_prefix(
+        copy, prefix,
+        lambda stage, model: _Fitted(_in_whole_model(stage, model)) if isinstance(stage, Estimator) else stage,
+    )
     return copy.fit(dataset)
+
+
+class _StandAside(Transformer):
+    """Holds a prefix stage's place while the later stages fit on data the prefix already
+    transformed: its transform passes the data through."""
+
+    def _transform(self, dataset: Any) -> Any:
+        return dataset
+
+
+def fit_after_prefix(
+    pipeline: Pipeline, param_map: ParamMap, transformed: Any, prefix: Sequence[Transformer]
+) -> tuple[PipelineModel, PipelineModel]:
+    """``pipeline.fit(dataset, param_map)`` when ``transformed`` is ``dataset`` through the fitted
+    ``prefix`` already. Returns the whole model (the one ``Pipeline.fit`` gives: ``fit_with_prefix``'s)
+    and the same model with the prefix stages passing data through, which scores data the prefix
+    transformed already."""
+    copy = apply_map(pipeline, param_map)  # fresh nested Pipelines too: replacing their stages is safe
+    standing: dict[int, Any] = {}  # id of a stand-in -> the stage of the whole model in its place
+
+    def stand_aside(stage: Any, model: Transformer) -> _StandAside:
+        aside = _StandAside()
+        standing[id(aside)] = _in_whole_model(stage, model)
+        return aside
+
+    _replace_prefix(copy, prefix, stand_aside)
+    scoring = copy.fit(transformed)
+
+    def restore(node: PipelineModel) -> PipelineModel:
+        stages = [
+            restore(stage) if isinstance(stage, PipelineModel) else standing.get(id(stage), stage)
+            for stage in node.stages
+        ]
+        if all(new is old for new, old in zip(stages, node.stages)):
+            return node  # no stand-in below (a user's own fitted PipelineModel, say): kept as it is
+        whole = PipelineModel(stages)
+        whole._resetUid(node.uid)
+        return whole
+
+    return restore(scoring), scoring

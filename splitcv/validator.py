@@ -23,7 +23,9 @@ from splitcv.listeners import run_fit
 from splitcv.persistence import ValidatorModelReader, ValidatorModelWriter, ValidatorReader, ValidatorWriter
 from splitcv.param_maps import apply_map, dropped_values, stage_uids
 from splitcv.progress import FitProgress, HasProgress, metric_name, to_callback, to_progress
-from splitcv.prefix import fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length
+from splitcv.prefix import (
+    estimator_after, fit_after_prefix, fit_prefix, fit_with_prefix, prefix_stages, shared_prefix_length, transform_by,
+)
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
 from splitcv.quiet import error_summary
 from splitcv.summary import plain_value
@@ -71,7 +73,7 @@ RACING_RULES = ("paired-t", "halving")
 _PARAM_DEFAULTS: dict[str, Any] = dict(
     parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
     racing=False, racingConfidence=0.95, racingRule="paired-t", racingKeep=0.5, memoryBudget="auto",
-    scoreInOnePass=True,
+    scoreInOnePass=True, cachePrefixOutput=True,
 )
 
 
@@ -110,6 +112,15 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         "sharePipelinePrefix",
         "when the estimator is a Pipeline, fit the stages before the first stage a param map sets once per "
         "fold instead of once per (fold, map); results are the same (see splitcv.prefix)",
+        typeConverter=TypeConverters.toBoolean,
+    )
+
+    cachePrefixOutput: "Param[bool]" = Param(
+        Params._dummy(),
+        "cachePrefixOutput",
+        "with a shared pipeline prefix, keep each fold's rows through the fitted prefix on local disk "
+        "(DISK_ONLY, so never in storage memory) while the fold's maps fit and score, instead of running "
+        "the prefix's transforms again in each of their Spark jobs; results are the same (see splitcv.prefix)",
         typeConverter=TypeConverters.toBoolean,
     )
 
@@ -185,6 +196,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
     def getSharePipelinePrefix(self) -> bool:
         return self.getOrDefault(self.sharePipelinePrefix)
 
+    def getCachePrefixOutput(self) -> bool:
+        return self.getOrDefault(self.cachePrefixOutput)
+
     def getMemoryBudget(self) -> Any:
         return self.getOrDefault(self.memoryBudget)
 
@@ -257,6 +271,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         racingKeep: float = 0.5,
         memoryBudget: Any = "auto",
         scoreInOnePass: bool = True,
+        cachePrefixOutput: bool = True,
         progress: Any = "auto",
         callback: Optional[Callable[..., Any]] = None,
     ) -> None:
@@ -283,6 +298,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         racingKeep: float = 0.5,
         memoryBudget: Any = "auto",
         scoreInOnePass: bool = True,
+        cachePrefixOutput: bool = True,
         progress: Any = "auto",
         callback: Optional[Callable[..., Any]] = None,
     ) -> "ParallelCrossValidator":
@@ -324,6 +340,9 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
 
     def setSharePipelinePrefix(self, value: bool) -> "ParallelCrossValidator":
         return self._set(sharePipelinePrefix=value)
+
+    def setCachePrefixOutput(self, value: bool) -> "ParallelCrossValidator":
+        return self._set(cachePrefixOutput=value)
 
     def setMemoryBudget(self, value: Any) -> "ParallelCrossValidator":
         return self._set(memoryBudget=value)
@@ -440,7 +459,8 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
             with FitProgress(self.getProgress(), self.getCallback(), metric_name(evaluator), larger) as watch:
                 outcome = _run_grid(
                     estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped,
-                    self.getSharePipelinePrefix(), race, (budget, needs), self.getScoreInOnePass(), watch=watch,
+                    self.getSharePipelinePrefix(), race, (budget, needs), self.getScoreInOnePass(),
+                    self.getCachePrefixOutput(), watch=watch,
                 )
             metrics = outcome["metrics"]
             chosen = select_best(metrics, larger, skipped, outcome["unrun"])
@@ -627,12 +647,14 @@ def _run_grid(
     race: Optional[RaceRule] = None,
     memory: tuple[Optional[float], Sequence[float]] = (None, ()),
     one_pass: bool = False,
+    cache_prefix: bool = False,
     fold_name: Optional[Callable[[int], str]] = None,
     watch: Optional[FitProgress] = None,
 ) -> dict[str, Any]:
     """Fit and score every (fold, map) task; ``race`` (a rule of splitcv.racing) races the maps;
     ``one_pass`` scores a fold's maps in one job once the last of them is fitted (with racing, the
-    maps still in the race on that fold); ``watch`` is told of each task and result.
+    maps still in the race on that fold); ``cache_prefix`` keeps each fold's rows through its shared
+    prefix on disk while its maps run; ``watch`` is told of each task and result.
 
     A task's result is ``{map: metric}`` for the maps it scored: its own, or none but the fold's
     last, which scores the fold's maps together."""
@@ -664,6 +686,26 @@ def _run_grid(
     )
     fitted_of_fold: dict[int, dict[int, Any]] = {}  # with ``together``: the fold's models not yet scored
 
+    # With ``cache_prefix``: each fold's training and validation rows through its fitted prefix,
+    # cached on local disk while the fold's maps fit and score (see "Shared pipeline prefix" in
+    # docs/validator.md for why disk), and the frames cached, to unpersist.
+    outputs: dict[int, tuple[DataFrame, DataFrame, list[DataFrame]]] = {}
+    ran: dict[int, int] = {}  # tasks of a fold finished, while its prefix output is kept
+    cache_prefix = cache_prefix and prefix_length > 0
+    fits_after = cache_prefix and estimator_after(estimator, prefix_length)
+
+    def keep_prefix_output(fold: int, through: DataFrame) -> None:
+        from pyspark import StorageLevel
+
+        # Only a stage after the prefix that fits reads the training rows' output.
+        train = through.persist(StorageLevel.DISK_ONLY) if fits_after else through
+        validation = transform_by(prefixes[fold], splits[fold][1]).persist(StorageLevel.DISK_ONLY)
+        with lock:
+            outputs[fold] = (train, validation, [train, validation] if fits_after else [validation])
+
+    def validation_of(fold: int) -> DataFrame:
+        return outputs[fold][1] if fold in outputs else splits[fold][1]
+
     def model_iterator(fold: int) -> Any:
         # fitMultiple once per fold, shared by that fold's tasks, created on first use.
         with lock:
@@ -672,14 +714,36 @@ def _run_grid(
             return iterators[fold]
 
     def work(task: Task) -> dict[int, float]:
+        result = fit_and_score(task)
+        if task.fold in outputs and task.param_map is not None:
+            done_of_fold(task.fold)
+        return result
+
+    def done_of_fold(fold: int) -> None:
+        # The fold's last task, once it has scored, lets go of the fold's prefix output.
+        with lock:
+            ran[fold] = ran.get(fold, 0) + 1
+            last = ran[fold] == maps_run(fold)
+            cached = outputs.pop(fold)[2] if last else []
+        for frame in cached:
+            frame.unpersist()
+
+    def fit_and_score(task: Task) -> dict[int, float]:
         train = splits[task.fold][0]
+        scorer = None  # with a cached prefix output: the model that scores it (the prefix stands aside)
         if task.param_map is None:  # the fold's shared prefix, before its maps' tasks
-            prefixes[task.fold] = fit_prefix(estimator, train, prefix_length)
+            prefixes[task.fold], through = fit_prefix(estimator, train, prefix_length)
+            if cache_prefix:
+                keep_prefix_output(task.fold, through)
             return {}
         if prefix_length:
             start = time.perf_counter()  # after the prefix: that is its own task
             index = task.param_map
-            model = fit_with_prefix(estimator, maps[index], own_plan(train, task, m), prefixes[task.fold])
+            if task.fold in outputs:
+                through = own_plan(outputs[task.fold][0], task, m)
+                model, scorer = fit_after_prefix(estimator, maps[index], through, prefixes[task.fold])
+            else:
+                model = fit_with_prefix(estimator, maps[index], own_plan(train, task, m), prefixes[task.fold])
         elif race is not None or forced or one_by_one:
             # Each task fits its own map on its own plan. Racing runs some maps of a fold only, never
             # a fitMultiple pass over maps that may leave the race; a map whose values the
@@ -697,12 +761,13 @@ def _run_grid(
             else:  # an estimator that fits many maps in one pass hands them out in its own order
                 index, model = next(models_of_fold)
         fitted = time.perf_counter()
+        scorer = model if scorer is None else scorer
         fit_seconds[task.fold][index] = fitted - start
         if collect:
             models[task.fold][index] = model
         if together:
-            return score_together(task.fold, index, model)
-        metric = evaluator.evaluate(model.transform(splits[task.fold][1], maps[index]))
+            return score_together(task.fold, index, scorer)
+        metric = evaluator.evaluate(scorer.transform(validation_of(task.fold), maps[index]))
         metrics[task.fold][index] = float(metric)
         score_seconds[task.fold][index] = time.perf_counter() - fitted
         return {index: metrics[task.fold][index]}
@@ -717,7 +782,7 @@ def _run_grid(
             del fitted_of_fold[fold]
         start = time.perf_counter()
         order = sorted(waiting)
-        validation = splits[fold][1]
+        validation = validation_of(fold)
         try:
             scores = score_in_one_pass(evaluator, validation, [(waiting[j], maps[j]) for j in order])
         except Exception:
@@ -782,8 +847,13 @@ def _run_grid(
     if watch is not None:
         watch.add([t.cost for t in tasks if t.param_map is not None])
     hooks = (finished, watch.tick) if watch is not None else (None, None)
-    ran = run_tasks(scheduler, work, parallelism, control, describe, budget, need, *hooks)
-    done = {(t.fold, t.param_map) for t in ran if t.param_map is not None}
+    try:
+        results = run_tasks(scheduler, work, parallelism, control, describe, budget, need, *hooks)
+    finally:
+        for _, _, cached in outputs.values():  # a failed or interrupted fit's folds
+            for frame in cached:
+                frame.unpersist()
+    done = {(t.fold, t.param_map) for t in results if t.param_map is not None}
     dropped = getattr(scheduler, "dropped", {})
     unrun = [(f, j) for f in scored for j in range(m) if (f, j) not in done]
     stuck = [(f, j) for f, j in unrun if j not in dropped]

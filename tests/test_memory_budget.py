@@ -150,6 +150,7 @@ def test_a_shared_pipeline_prefix_counts_against_the_budget(spark, wide, monkeyp
 
     monkeypatch.setattr(validator_module, "fit_prefix", counted(validator_module.fit_prefix))
     monkeypatch.setattr(validator_module, "fit_with_prefix", counted(validator_module.fit_with_prefix))
+    monkeypatch.setattr(validator_module, "fit_after_prefix", counted(validator_module.fit_after_prefix))
     frame = wide.limit(400).withColumn("kind", F.when(F.col("x0") > 0.5, "a").otherwise("b"))
     lr = LinearRegression(maxIter=5)
     pipeline = Pipeline(stages=[

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pandas as pd
 import pytest
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LogisticRegression, OneVsRest
@@ -165,6 +166,152 @@ def test_shared_prefix_gives_the_whole_fits_results_with_one_prefix_fit_per_fold
     assert np.array_equal(shared_pred.to_numpy(), whole_pred.to_numpy())
 
 
+def _storage(sc) -> list[tuple[int, int, int]]:
+    """(id, bytes in memory, bytes on disk) of each cached RDD of the session."""
+    return [(int(i.id()), int(i.memSize()), int(i.diskSize())) for i in sc._jsc.sc().getRDDStorageInfo()]
+
+
+def _on_disk_only(storage: list[list[tuple[int, int, int]]]) -> set[int]:
+    """The RDDs seen on disk and never in memory, over a fit's callbacks."""
+    disk = {rdd for seen in storage for rdd, mem, size in seen if size > 0}
+    return disk - {rdd for seen in storage for rdd, mem, size in seen if mem > 0}
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_a_cached_prefix_output_gives_the_uncached_results_and_transforms_each_side_once(spark, grunfeld, monkeypatch, nested):
+    """cachePrefixOutput: each fold's rows go through the prefix once per side (counted on the first
+    stage's transform, in Python), are kept on disk only, and the fit's results are those of the
+    uncached shared path and of the whole fit."""
+    from pyspark.ml.feature import StringIndexerModel
+
+    pipeline, grid = _pipeline(nested)
+    splitter = ExpandingWindowSplitter(timeCol="year", horizon=4, numFolds=2)
+    transforms: list[int] = []
+    original = StringIndexerModel._transform
+
+    def counted(self, dataset):
+        transforms.append(1)
+        return original(self, dataset)
+
+    monkeypatch.setattr(StringIndexerModel, "_transform", counted)
+    storage: list[list[tuple[int, int, int]]] = []
+    models, counts, on_disk = {}, {}, {}
+    for share, cache in ((False, False), (True, False), (True, True)):
+        transforms.clear()
+        storage.clear()
+        models[share, cache] = ParallelCrossValidator(
+            estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), splitter=splitter,
+            parallelism=4, collectSubModels=True, sharePipelinePrefix=share, cachePrefixOutput=cache,
+            callback=lambda result: storage.append(_storage(spark.sparkContext)),
+        ).fit(grunfeld)
+        counts[share, cache] = len(transforms)
+        on_disk[share, cache] = _on_disk_only(storage)
+    # k folds, m maps. Pipeline.fit transforms by the first stage once, or twice when it sits in a
+    # nested Pipeline (the inner fit, then the outer one through the inner model): per map's fit
+    # uncached, and in the refit. Uncached, each map's fit and score run the prefix again.
+    k, m, per_fit = 2, 2, 2 if nested else 1
+    assert counts[True, False] == k * (1 + (per_fit + 1) * m) + per_fit
+    assert counts[True, True] == k * 2 + per_fit  # the training rows, then the validation rows, per fold
+    # While a fold's maps ran, its training and validation output were on disk, never in storage
+    # memory (seen by the callback after each fold's first map, m = 2 tasks scored one by one); the
+    # only RDD in memory was the validator's cached input.
+    assert len(on_disk[True, True]) == 2 * k
+    assert on_disk[True, False] == on_disk[False, False] == set()
+    assert all(sum(1 for _, mem, _ in seen if mem > 0) <= 1 for seen in storage)
+    whole, uncached, cached = models[False, False], models[True, False], models[True, True]
+    assert cached.foldMetrics == uncached.foldMetrics == whole.foldMetrics  # bit for bit
+    assert cached.bestIndex == whole.bestIndex
+    assert _shape(cached.bestModel) == _shape(whole.bestModel)
+    for f in range(k):
+        for j in range(m):
+            assert _shape(cached.subModels[f][j]) == _shape(whole.subModels[f][j])
+            pred = lambda model: model.transform(grunfeld).select("prediction").toPandas().to_numpy()  # noqa: E731
+            assert np.array_equal(pred(cached.subModels[f][j]), pred(whole.subModels[f][j]))
+        # the fold's one fitted prefix, a copy per sub-model (as without the cache)
+        first_stage = lambda model: model.stages[0].stages[0] if nested else model.stages[0]  # noqa: E731
+        assert len({first_stage(model).uid for model in cached.subModels[f]}) == 1
+        assert len({id(first_stage(model)) for model in cached.subModels[f]}) == m
+        assert not any(type(stage).__name__ == "_StandAside" for model in cached.subModels[f] for stage in _leaves_of(model))
+
+
+def _leaves_of(model):
+    for stage in model.stages:
+        yield from (_leaves_of(stage) if isinstance(stage, PipelineModel) else [stage])
+
+
+@pytest.mark.parametrize("rule", ["paired-t", "halving"])
+def test_racing_lets_go_of_each_folds_cached_prefix_output_when_the_fold_ends(spark, grunfeld, rule):
+    """With racing a fold runs the maps still in the race; its last one lets go of the fold's prefix
+    output. One thread: folds run one after another, so at most one fold's two outputs are on disk."""
+    si = StringIndexer(inputCol="firm", outputCol="firm_i", handleInvalid="keep")
+    va = VectorAssembler(inputCols=["firm_i", "value", "capital"], outputCol="features")
+    lr = LinearRegression(maxIter=10)
+    grid = ParamGridBuilder().addGrid(lr.regParam, [0.0, 30.0, 300.0, 3000.0]).build()
+    storage: list[list[tuple[int, int, int]]] = []
+    models = {}
+    for cache in (False, True):
+        storage.clear()
+        models[cache] = ParallelCrossValidator(
+            estimator=Pipeline(stages=[si, va, lr]), estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
+            splitter=ExpandingWindowSplitter(timeCol="year", horizon=3, numFolds=4), parallelism=1, refit=False,
+            racing=True, racingRule=rule, cachePrefixOutput=cache,
+            callback=lambda result: storage.append(_storage(spark.sparkContext)),
+        ).fit(grunfeld)
+    dropped = {
+        cache: [None if pd.isna(d) else int(d) for d in models[cache].summary(wide=True)["dropped_after_fold"]]
+        for cache in models
+    }
+    assert dropped[True] == dropped[False]
+    assert any(d is not None for d in dropped[True]) or rule == "paired-t"  # halving always drops
+    assert np.array_equal(np.array(models[True].foldMetrics), np.array(models[False].foldMetrics), equal_nan=True)
+    assert len(_on_disk_only(storage)) > 2  # several folds' outputs came and went
+    assert max(sum(1 for _, mem, disk in seen if disk > 0 and mem == 0) for seen in storage) <= 2
+
+
+def test_a_failure_after_a_cached_prefix_leaves_nothing_cached(spark, grunfeld, monkeypatch):
+    pipeline, grid = _pipeline(nested=False)
+    original = LinearRegression._fit
+
+    def broken(self, dataset):
+        if self.getRegParam() > 0:
+            raise RuntimeError("regression broke")
+        return original(self, dataset)
+
+    monkeypatch.setattr(LinearRegression, "_fit", broken)
+    with pytest.raises(TaskFailed, match="regression broke"):
+        ParallelCrossValidator(
+            estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
+            splitter=KFoldSplitter(numFolds=3, seed=1), parallelism=3,
+        ).fit(grunfeld)
+    assert not [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
+    assert _storage(spark.sparkContext) == []  # the folds' prefix outputs are gone (conftest checks too)
+
+
+def test_only_stages_that_fit_read_the_cached_training_output(spark, grunfeld, monkeypatch):
+    """A grid on a transformer after the last estimator: nothing fits after the prefix, so only the
+    validation rows' output is cached and read; the results are the whole fit's."""
+    from pyspark.ml.feature import Bucketizer
+
+    si = StringIndexer(inputCol="firm", outputCol="firm_i")
+    va = VectorAssembler(inputCols=["firm_i", "value"], outputCol="features")
+    lr = LinearRegression(maxIter=5)
+    bucket = Bucketizer(inputCol="prediction", outputCol="bucket", splits=[-float("inf"), 0.0, float("inf")])
+    pipeline = Pipeline(stages=[si, va, lr, bucket])
+    grid = [{bucket.splits: [-float("inf"), 0.0, float("inf")]}, {bucket.splits: [-float("inf"), 100.0, float("inf")]}]
+    assert _length(pipeline, grid) == 3
+    storage: list[list[tuple[int, int, int]]] = []
+    models = [
+        ParallelCrossValidator(
+            estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), splitter=KFoldSplitter(numFolds=2, seed=4),
+            parallelism=2, refit=False, sharePipelinePrefix=share,
+            callback=lambda result: storage.append(_storage(spark.sparkContext)),
+        ).fit(grunfeld)
+        for share in (False, True)
+    ]
+    assert models[0].foldMetrics == models[1].foldMetrics
+    assert len(_on_disk_only(storage)) == 2  # each fold's validation rows: nothing fits on the training rows' output
+
+
 def test_an_estimator_that_may_not_be_deterministic_is_fitted_per_map(spark, grunfeld, monkeypatch):
     si = StringIndexer(inputCol="firm", outputCol="firm_i")
     va = VectorAssembler(inputCols=["firm_i", "value"], outputCol="features")
@@ -201,6 +348,10 @@ def test_share_pipeline_prefix_is_a_param_that_persists(tmp_path):
     assert validator.getSharePipelinePrefix() is False
     assert ParallelCrossValidator().getSharePipelinePrefix() is True
     assert validator.setSharePipelinePrefix(True).getSharePipelinePrefix() is True
+    assert ParallelCrossValidator().getCachePrefixOutput() is True
+    assert validator.setCachePrefixOutput(False).getCachePrefixOutput() is False
+    with pytest.raises(TypeError, match="Boolean"):
+        ParallelCrossValidator(cachePrefixOutput="yes")
 
 
 def test_a_folds_tasks_wait_for_its_prefix_and_other_folds_do_not():

@@ -145,7 +145,8 @@ WHOLE_NUMBER_PARAMS = {
 OTHER_PARAMS = {
     "timeCol", "foldCol", "keepPartialWindow", "labelEndCol", "labelCol", "groupCol",
     "estimator", "estimatorParamMaps", "evaluator", "splitter", "collectSubModels", "refit", "singleClassFolds",
-    "sharePipelinePrefix", "racing", "racingConfidence", "racingRule", "racingKeep", "memoryBudget", "scoreInOnePass", "progress", "callback",
+    "sharePipelinePrefix", "racing", "racingConfidence", "racingRule", "racingKeep", "memoryBudget", "scoreInOnePass", "cachePrefixOutput", "progress",
+    "callback",
 }
 PARAM_OWNERS = [
     KFoldSplitter, StratifiedKFoldSplitter, GroupKFoldSplitter, ExpandingWindowSplitter, SlidingWindowSplitter,
