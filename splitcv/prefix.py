@@ -104,16 +104,15 @@ def prefix_stages(pipeline: Any, length: int) -> list[Any]:
     return list(_leaves(pipeline))[:length] if length else []
 
 
-def fit_prefix(pipeline: Pipeline, dataset: Any, length: int) -> tuple[list[Transformer], Any]:
+def fit_prefix(pipeline: Pipeline, dataset: Any, length: int) -> list[Transformer]:
     """Fit the first ``length`` stages (depth first) as ``Pipeline.fit`` would: each on the data
-    transformed by every stage before it. Returns the fitted stages and ``dataset`` transformed by
-    all of them (a lazy plan)."""
+    transformed by every stage before it."""
     fitted: list[Transformer] = []
     for stage in prefix_stages(pipeline, length):
         model = stage.fit(dataset) if isinstance(stage, Estimator) else stage
         fitted.append(model)
         dataset = model.transform(dataset)  # lazy: the plan the next stage fits on
-    return fitted, dataset
+    return fitted
 
 
 def transform_by(prefix: Sequence[Transformer], dataset: Any) -> Any:

@@ -688,20 +688,38 @@ def _run_grid(
 
     # With ``cache_prefix``: each fold's training and validation rows through its fitted prefix,
     # cached on local disk while the fold's maps fit and score (see "Shared pipeline prefix" in
-    # docs/validator.md for why disk), and the frames cached, to unpersist.
-    outputs: dict[int, tuple[DataFrame, DataFrame, list[DataFrame]]] = {}
+    # docs/validator.md for why disk).
+    outputs: dict[int, tuple[DataFrame, DataFrame]] = {}
+    persisted: dict[int, DataFrame] = {}  # by id: every frame this fit persisted and has not let go of
     ran: dict[int, int] = {}  # tasks of a fold finished, while its prefix output is kept
     cache_prefix = cache_prefix and prefix_length > 0
     fits_after = cache_prefix and estimator_after(estimator, prefix_length)
 
-    def keep_prefix_output(fold: int, through: DataFrame) -> None:
+    def on_disk(frame: DataFrame) -> DataFrame:
         from pyspark import StorageLevel
 
+        frame = frame.persist(StorageLevel.DISK_ONLY)
+        with lock:  # known at once, so a failure right after still lets go of it
+            persisted[id(frame)] = frame
+        return frame
+
+    def let_go(frames: Sequence[DataFrame]) -> None:
+        for frame in frames:
+            with lock:
+                if persisted.pop(id(frame), None) is None:
+                    continue
+            try:
+                frame.unpersist()
+            except Exception:  # a session already gone: nothing left to free, and the fit's own error stays
+                pass
+
+    def keep_prefix_output(fold: int) -> None:
+        train = transform_by(prefixes[fold], splits[fold][0])
         # Only a stage after the prefix that fits reads the training rows' output.
-        train = through.persist(StorageLevel.DISK_ONLY) if fits_after else through
-        validation = transform_by(prefixes[fold], splits[fold][1]).persist(StorageLevel.DISK_ONLY)
+        train = on_disk(train) if fits_after else train
+        validation = on_disk(transform_by(prefixes[fold], splits[fold][1]))
         with lock:
-            outputs[fold] = (train, validation, [train, validation] if fits_after else [validation])
+            outputs[fold] = (train, validation)
 
     def validation_of(fold: int) -> DataFrame:
         return outputs[fold][1] if fold in outputs else splits[fold][1]
@@ -724,17 +742,16 @@ def _run_grid(
         with lock:
             ran[fold] = ran.get(fold, 0) + 1
             last = ran[fold] == maps_run(fold)
-            cached = outputs.pop(fold)[2] if last else []
-        for frame in cached:
-            frame.unpersist()
+            frames = outputs.pop(fold) if last else ()
+        let_go(frames)
 
     def fit_and_score(task: Task) -> dict[int, float]:
         train = splits[task.fold][0]
         scorer = None  # with a cached prefix output: the model that scores it (the prefix stands aside)
         if task.param_map is None:  # the fold's shared prefix, before its maps' tasks
-            prefixes[task.fold], through = fit_prefix(estimator, train, prefix_length)
+            prefixes[task.fold] = fit_prefix(estimator, train, prefix_length)
             if cache_prefix:
-                keep_prefix_output(task.fold, through)
+                keep_prefix_output(task.fold)
             return {}
         if prefix_length:
             start = time.perf_counter()  # after the prefix: that is its own task
@@ -850,9 +867,7 @@ def _run_grid(
     try:
         results = run_tasks(scheduler, work, parallelism, control, describe, budget, need, *hooks)
     finally:
-        for _, _, cached in outputs.values():  # a failed or interrupted fit's folds
-            for frame in cached:
-                frame.unpersist()
+        let_go(list(persisted.values()))  # a failed or interrupted fit's folds
     done = {(t.fold, t.param_map) for t in results if t.param_map is not None}
     dropped = getattr(scheduler, "dropped", {})
     unrun = [(f, j) for f in scored for j in range(m) if (f, j) not in done]

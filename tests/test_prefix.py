@@ -211,7 +211,9 @@ def test_a_cached_prefix_output_gives_the_uncached_results_and_transforms_each_s
     # uncached, and in the refit. Uncached, each map's fit and score run the prefix again.
     k, m, per_fit = 2, 2, 2 if nested else 1
     assert counts[True, False] == k * (1 + (per_fit + 1) * m) + per_fit
-    assert counts[True, True] == k * 2 + per_fit  # the training rows, then the validation rows, per fold
+    # per fold: the plan the prefix's own stages fit on, then the training and validation rows'
+    # outputs that are cached (plans built in Python; the fold's Spark jobs read the cache)
+    assert counts[True, True] == k * 3 + per_fit
     # While a fold's maps ran, its training and validation output were on disk, never in storage
     # memory (seen by the callback after each fold's first map, m = 2 tasks scored one by one); the
     # only RDD in memory was the validator's cached input.
@@ -278,6 +280,8 @@ def test_a_failure_after_a_cached_prefix_leaves_nothing_cached(spark, grunfeld, 
         return original(self, dataset)
 
     monkeypatch.setattr(LinearRegression, "_fit", broken)
+    cache_manager = spark._jsparkSession.sharedState().cacheManager()
+    assert cache_manager.isEmpty()
     with pytest.raises(TaskFailed, match="regression broke"):
         ParallelCrossValidator(
             estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
@@ -285,6 +289,9 @@ def test_a_failure_after_a_cached_prefix_leaves_nothing_cached(spark, grunfeld, 
         ).fit(grunfeld)
     assert not [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
     assert _storage(spark.sparkContext) == []  # the folds' prefix outputs are gone (conftest checks too)
+    # and so are those persisted but never filled (the failing fit ran no job on them): Spark's
+    # cache manager would otherwise keep them, out of sight of the storage status
+    assert cache_manager.isEmpty()
 
 
 def test_only_stages_that_fit_read_the_cached_training_output(spark, grunfeld, monkeypatch):

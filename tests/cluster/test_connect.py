@@ -549,3 +549,24 @@ def test_grid_search_through_spark_backend_over_connect(connect):
     assert in_flight == 2
     np.testing.assert_array_equal(there.cv_results_["mean_test_score"], here.cv_results_["mean_test_score"])
     assert os.getpid() not in {e.pid_ for e in fitted["estimator"]}
+
+
+def test_a_prefix_output_persisted_over_connect_is_found_again_and_let_go(frames):
+    """What cachePrefixOutput relies on: a DataFrame made by a fitted ML model's transform, persisted
+    over Connect, is the cached plan when the client sends it again (the server rebuilds the plan
+    from the model each time), and unpersist finds it."""
+    from pyspark import StorageLevel
+    from pyspark.ml.feature import StringIndexer
+    from pyspark.sql import functions as F
+
+    _, remote = frames
+    data = remote.withColumn("weekday", (F.col("day") % 7).cast("string"))
+    model = StringIndexer(inputCol="weekday", outputCol="weekday_i").fit(data)
+    output = model.transform(data).persist(StorageLevel.DISK_ONLY)
+    try:
+        assert output.storageLevel == StorageLevel.DISK_ONLY
+        assert output.where("1 >= 0").count() == len(ROWS)
+        assert "InMemoryRelation" in output.where("1 >= 0")._explain_string(extended=True)
+    finally:
+        output.unpersist()
+    assert output.storageLevel == StorageLevel.NONE
