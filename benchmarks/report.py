@@ -408,7 +408,9 @@ METHOD = """\
   machine left idle during each fit (`/proc/stat`).
 - **Peak cached bytes**: a background thread sums `memSize + diskSize` over
   `SparkContext.getRDDStorageInfo()` every 50 ms during the fit; shown divided by the cached size of
-  one copy of the input (cached, counted, measured the same way, unpersisted).
+  one copy of the input (cached, counted, measured the same way, unpersisted). The largest `memSize`
+  alone is kept too (what competes with the input's cache for storage memory), and shown in brackets
+  where some of the peak was on disk ("9.58 (6.06 in memory)").
 - **Spark jobs**: the difference of the DAG scheduler's job counter (`DAGScheduler.nextJobId`, which
   every submitted job increments) before and after the fit. Nothing else submits jobs in the process
   meanwhile, so the count is exact. It was cross-checked on every run against
