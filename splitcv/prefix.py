@@ -29,7 +29,7 @@ from pyspark.ml import Estimator, Pipeline, PipelineModel, Transformer
 from splitcv.param_maps import apply_map, stage_uids
 
 __all__ = ["shared_prefix_length", "prefix_stages", "fit_prefix", "fit_with_prefix", "fit_after_prefix",
-           "estimator_after"]
+           "estimator_after", "transform_by"]
 
 ParamMap = dict
 
@@ -116,7 +116,7 @@ def fit_prefix(pipeline: Pipeline, dataset: Any, length: int) -> list[Transforme
 
 
 def transform_by(prefix: Sequence[Transformer], dataset: Any) -> Any:
-    """``dataset`` through the fitted prefix, in order: what :func:`fit_prefix` gives for its own."""
+    """``dataset`` through the fitted prefix, stage by stage: the rows the stages after it read."""
     for model in prefix:
         dataset = model.transform(dataset)
     return dataset
