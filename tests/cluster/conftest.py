@@ -108,7 +108,9 @@ def standalone(tmp_path_factory):
     port, web = free_port(), free_port()
     daemons: list[Daemon] = []
     began = time.time()
-    env = spark_env(root, SPARK_DAEMON_MEMORY="512m", SPARK_WORKER_DIR=str(root / "work"))
+    # the daemons get the JIT options the root conftest gives every spark-submit JVM
+    env = spark_env(root, SPARK_DAEMON_MEMORY="512m", SPARK_WORKER_DIR=str(root / "work"),
+                    SPARK_DAEMON_JAVA_OPTS=os.environ.get("SPARK_SUBMIT_OPTS", ""))
     try:
         master = Daemon(
             "standalone master",

@@ -191,6 +191,8 @@ def main(master: str) -> None:
         .config("spark.executor.memory", "512m")
         .config("spark.executor.cores", "1")
         .config("spark.cores.max", "2")
+        # the executors get the JIT options this driver got through SPARK_SUBMIT_OPTS (the root conftest)
+        .config("spark.executor.extraJavaOptions", os.environ.get("SPARK_SUBMIT_OPTS", ""))
         # the classic test fixture's partitioning, so that both compute alike
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.default.parallelism", "4")
