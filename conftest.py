@@ -38,8 +38,11 @@ def spark():
         SparkSession.builder.master("local[2]")
         .appName("splitcv-tests")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "4")
+        # one partition per core: more tasks per job only add scheduling on 2 cores, and every test
+        # that is about partitioning repartitions its data itself (2026-12-05: three Spark-heavy test
+        # files took 158 s against 191-206 s with 4)
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
         .config("spark.driver.memory", "2g")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.showConsoleProgress", "false")

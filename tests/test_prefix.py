@@ -132,40 +132,6 @@ def _shape(model):
     return [(type(s).__name__, _shape(s) if isinstance(s, PipelineModel) else s.uid) for s in model.stages]
 
 
-@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
-def test_shared_prefix_gives_the_whole_fits_results_with_one_prefix_fit_per_fold(spark, grunfeld, monkeypatch, nested):
-    pipeline, grid = _pipeline(nested)
-    splitter = ExpandingWindowSplitter(timeCol="year", horizon=4, numFolds=2)
-    fits = count_fits(monkeypatch, StringIndexer)
-    models = {}
-    for share in (False, True):
-        fits.clear()
-        models[share] = ParallelCrossValidator(
-            estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), splitter=splitter,
-            parallelism=4, collectSubModels=True, sharePipelinePrefix=share,
-        ).fit(grunfeld)
-        # k x m fits of each prefix stage on the whole path, k on the shared one; plus the refit
-        assert len(fits) == (2 if share else 2 * 2) + 1
-    whole, shared = models[False], models[True]
-    assert shared.foldMetrics == whole.foldMetrics  # bit for bit
-    assert shared.bestIndex == whole.bestIndex
-    assert _shape(shared.bestModel) == _shape(whole.bestModel)
-    for f in range(2):
-        for j in range(2):
-            assert _shape(shared.subModels[f][j]) == _shape(whole.subModels[f][j])
-        first_stage = lambda m: m.stages[0].stages[0] if nested else m.stages[0]  # noqa: E731
-        # one prefix fit per fold (its uid), but each sub-model holds its own copy, as in a whole fit:
-        # changing a Param of one sub-model's stage must not change the others'
-        assert len({first_stage(m).uid for m in shared.subModels[f]}) == 1
-        assert len({id(first_stage(m)) for m in shared.subModels[f]}) == 2
-        first_stage(shared.subModels[f][0]).setHandleInvalid("error")
-        assert [first_stage(m).getHandleInvalid() for m in shared.subModels[f]] == ["error", "keep"]
-    # a shared sub-model predicts like the whole one
-    shared_pred = shared.subModels[1][1].transform(grunfeld).select("prediction").toPandas()
-    whole_pred = whole.subModels[1][1].transform(grunfeld).select("prediction").toPandas()
-    assert np.array_equal(shared_pred.to_numpy(), whole_pred.to_numpy())
-
-
 def _storage(sc) -> list[tuple[int, int, int]]:
     """(id, bytes in memory, bytes on disk) of each cached RDD of the session."""
     return [(int(i.id()), int(i.memSize()), int(i.diskSize())) for i in sc._jsc.sc().getRDDStorageInfo()]
@@ -179,9 +145,10 @@ def _on_disk_only(storage: list[list[tuple[int, int, int]]]) -> set[int]:
 
 @pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
 def test_a_cached_prefix_output_gives_the_uncached_results_and_transforms_each_side_once(spark, grunfeld, monkeypatch, nested):
-    """cachePrefixOutput: each fold's rows go through the prefix once per side (counted on the first
-    stage's transform, in Python), are kept on disk only, and the fit's results are those of the
-    uncached shared path and of the whole fit."""
+    """A shared prefix is fitted once per fold and gives the whole fit's results. With cachePrefixOutput
+    (the default), each fold's rows go through the prefix once per side (counted on the first stage's
+    transform, in Python) and are kept on disk only; the results are those of the uncached shared
+    path and of the whole fit."""
     from pyspark.ml.feature import StringIndexerModel
 
     pipeline, grid = _pipeline(nested)
@@ -194,11 +161,13 @@ def test_a_cached_prefix_output_gives_the_uncached_results_and_transforms_each_s
         return original(self, dataset)
 
     monkeypatch.setattr(StringIndexerModel, "_transform", counted)
+    fits = count_fits(monkeypatch, StringIndexer)
     storage: list[list[tuple[int, int, int]]] = []
     models, counts, on_disk = {}, {}, {}
     for share, cache in ((False, False), (True, False), (True, True)):
         transforms.clear()
         storage.clear()
+        fits.clear()
         models[share, cache] = ParallelCrossValidator(
             estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), splitter=splitter,
             parallelism=4, collectSubModels=True, sharePipelinePrefix=share, cachePrefixOutput=cache,
@@ -206,6 +175,8 @@ def test_a_cached_prefix_output_gives_the_uncached_results_and_transforms_each_s
         ).fit(grunfeld)
         counts[share, cache] = len(transforms)
         on_disk[share, cache] = _on_disk_only(storage)
+        # k x m fits of each prefix stage on the whole path, k on the shared one; plus the refit
+        assert len(fits) == (2 if share else 2 * 2) + 1
     # k folds, m maps. Pipeline.fit transforms by the first stage once, or twice when it sits in a
     # nested Pipeline (the inner fit, then the outer one through the inner model): per map's fit
     # uncached, and in the refit. Uncached, each map's fit and score run the prefix again.
@@ -234,6 +205,10 @@ def test_a_cached_prefix_output_gives_the_uncached_results_and_transforms_each_s
         assert len({first_stage(model).uid for model in cached.subModels[f]}) == 1
         assert len({id(first_stage(model)) for model in cached.subModels[f]}) == m
         assert not any(type(stage).__name__ == "_StandAside" for model in cached.subModels[f] for stage in _leaves_of(model))
+        # each sub-model holds its own copy, as in a whole fit: changing a Param of one sub-model's
+        # stage must not change the others'
+        first_stage(cached.subModels[f][0]).setHandleInvalid("error")
+        assert [first_stage(model).getHandleInvalid() for model in cached.subModels[f]] == ["error", "keep"]
 
 
 def _leaves_of(model):

@@ -198,7 +198,8 @@ def regression(spark):
     return spark.createDataFrame(rows, ["features", "label"])
 
 
-def test_racing_drops_clearly_worse_maps_and_keeps_the_exhaustive_winner(spark, regression):
+def _five_ridges(regression, racing: bool, parallelism: int, one_pass: bool = True):
+    """Four folds of five ridge maps, of which the last three are clearly worse than the first two."""
     from pyspark.ml.evaluation import RegressionEvaluator
     from pyspark.ml.regression import LinearRegression
 
@@ -206,14 +207,23 @@ def test_racing_drops_clearly_worse_maps_and_keeps_the_exhaustive_winner(spark, 
 
     lr = LinearRegression()
     grid = [{lr.regParam: r} for r in (0.0, 0.01, 1.0, 3.0, 10.0)]
+    return ParallelCrossValidator(
+        estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), refit=False,
+        splitter=KFoldSplitter(numFolds=4, seed=3), parallelism=parallelism, racing=racing,
+        scoreInOnePass=one_pass, collectSubModels=True,
+    ).fit(regression)
 
-    def fit(racing, parallelism):
-        return ParallelCrossValidator(
-            estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), refit=False,
-            splitter=KFoldSplitter(numFolds=4, seed=3), parallelism=parallelism, racing=racing, collectSubModels=True,
-        ).fit(regression)
 
-    exhaustive, raced, raced_serial = fit(False, 4), fit(True, 4), fit(True, 1)
+@pytest.fixture(scope="module")
+def raced(spark, regression):
+    """The race at parallelism 4 with one-pass scoring (the default), and the Spark jobs it ran."""
+    from estimators import jobs_of
+
+    return jobs_of(spark, lambda: _five_ridges(regression, racing=True, parallelism=4))
+
+
+def test_racing_drops_clearly_worse_maps_and_keeps_the_exhaustive_winner(regression, raced):
+    exhaustive, (raced, _) = _five_ridges(regression, racing=False, parallelism=4), raced
     assert raced.bestIndex == exhaustive.bestIndex
     table = raced.summary()
     dropped = raced.cvResults["dropped_after_fold"]
@@ -229,32 +239,20 @@ def test_racing_drops_clearly_worse_maps_and_keeps_the_exhaustive_winner(spark, 
         if after is not None:
             assert raced.avgMetrics[j] == pytest.approx(np.mean([exhaustive.foldMetrics[f][j] for f in range(after + 1)]))
             assert "worse than map" in raced.cvResults["dropped_reason"][j]
-    assert raced_serial.cvResults["dropped_after_fold"] == dropped  # the same race at parallelism 1
     ranks = raced.cvResults["rank_test_score"]
     assert max(ranks[j] for j in range(5) if dropped[j] is None) < min(ranks[j] for j in range(5) if dropped[j] is not None)
     assert str(table["dropped_after_fold"].dtype) == "Int64"
 
 
-def test_racing_scores_the_maps_still_in_the_race_in_one_pass_per_fold(spark, regression):
+def test_racing_scores_the_maps_still_in_the_race_in_one_pass_per_fold(spark, regression, raced):
     """With one-pass scoring (the default), each fold's maps still in the race are scored by one
-    aggregation: the same race and metrics as scoring map by map, with fewer Spark jobs."""
-    from pyspark.ml.evaluation import RegressionEvaluator
-    from pyspark.ml.regression import LinearRegression
-
+    aggregation: the same race and metrics as scoring map by map, with fewer Spark jobs. The race
+    scored map by map runs at parallelism 1, so this is also the same race at another parallelism
+    (job counts do not depend on it: it only sizes the thread pool)."""
     from estimators import jobs_of
-    from splitcv import KFoldSplitter, ParallelCrossValidator
 
-    lr = LinearRegression()
-    grid = [{lr.regParam: r} for r in (0.0, 0.01, 1.0, 3.0, 10.0)]
-
-    def fit(one_pass):
-        return ParallelCrossValidator(
-            estimator=lr, estimatorParamMaps=grid, evaluator=RegressionEvaluator(), refit=False,
-            splitter=KFoldSplitter(numFolds=4, seed=3), parallelism=4, racing=True, scoreInOnePass=one_pass,
-        ).fit(regression)
-
-    apart, apart_jobs = jobs_of(spark, lambda: fit(False))
-    together, together_jobs = jobs_of(spark, lambda: fit(True))
+    apart, apart_jobs = jobs_of(spark, lambda: _five_ridges(regression, racing=True, parallelism=1, one_pass=False))
+    together, together_jobs = raced
     dropped = together.cvResults["dropped_after_fold"]
     assert dropped == apart.cvResults["dropped_after_fold"] == [None, None, 2, 2, 2]
     for row_apart, row_together in zip(apart.foldMetrics, together.foldMetrics):

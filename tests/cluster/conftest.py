@@ -22,8 +22,8 @@ from . import (
 
 # The classic fixture's settings (the repository's root conftest.py), so that both sides partition data alike.
 SAME_AS_CLASSIC = {
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "4",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
     "spark.sql.session.timeZone": "UTC",
 }
 

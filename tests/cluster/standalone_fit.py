@@ -194,8 +194,8 @@ def main(master: str) -> None:
         # the executors get the JIT options this driver got through SPARK_SUBMIT_OPTS (the root conftest)
         .config("spark.executor.extraJavaOptions", os.environ.get("SPARK_SUBMIT_OPTS", ""))
         # the classic test fixture's partitioning, so that both compute alike
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "4")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
