@@ -19,11 +19,16 @@ settings.register_profile("thorough", max_examples=5000, print_blob=True, phases
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 # Every JVM the suite starts through spark-submit (this session, the Connect server, the standalone
-# cluster's driver; tests/cluster passes it on to the standalone daemons and executors) compiles with
-# the JIT's first tier only. The suite is many short Spark jobs on small data, where the optimizing
-# compiler's threads compete with the tests for the 2 cores and rarely pay back: three Spark-heavy test
-# files took 191-206 s against 214-218 s with the default JIT (2026-12-05). Results do not depend on it.
-os.environ.setdefault("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1")
+# cluster's driver; tests/cluster gives the same options to the standalone daemons and executors)
+# compiles with the JIT's first tier only. The suite is many short Spark jobs on small data, where the
+# optimizing compiler's threads compete with the tests for the 2 cores and rarely pay back: three
+# Spark-heavy test files took 191-206 s against 214-218 s with the default JIT (2026-12-05). Results
+# do not depend on it. Added to what SPARK_SUBMIT_OPTS holds already (a debugger agent, say), and kept
+# apart in TEST_JVM_OPTIONS so that only these options travel to the daemons and executors.
+TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
+os.environ["SPLITCV_TEST_JVM_OPTIONS"] = TEST_JVM_OPTIONS
+if TEST_JVM_OPTIONS not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
+    os.environ["SPARK_SUBMIT_OPTS"] = " ".join(filter(None, [os.environ.get("SPARK_SUBMIT_OPTS"), TEST_JVM_OPTIONS]))
 
 # Spark-path property tests: few examples (the pure planners get hundreds), no deadline (a Spark job takes tens of milliseconds).
 spark_settings = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))

@@ -103,6 +103,12 @@ def test_the_demos_own_session_prints_nothing_on_stderr():
     reach the user. The JDK's own note on the incubator module Spark's launcher adds is the one
     line no setting silences."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK_GATEWAY", "SPARK_CONNECT"))}
+    # the user's own JVM options, without the ones the suite adds for speed (the root conftest)
+    suite_options = os.environ.get("SPLITCV_TEST_JVM_OPTIONS")
+    if suite_options and "SPARK_SUBMIT_OPTS" in env:
+        user_options = env.pop("SPARK_SUBMIT_OPTS").replace(suite_options, "").strip()
+        if user_options:
+            env["SPARK_SUBMIT_OPTS"] = user_options
     done = subprocess.run(
         [sys.executable, "-c", _QUIET_RUN], cwd=Path(__file__).resolve().parent.parent, env=env,
         capture_output=True, text=True, timeout=300,

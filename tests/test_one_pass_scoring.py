@@ -122,10 +122,11 @@ def test_one_pass_agrees_with_the_evaluator_on_any_rows(spark, rows, settings):
 @pytest.mark.parametrize("splitter", [KFoldSplitter(numFolds=2, seed=4), ExpandingWindowSplitter(timeCol="t", horizon=20, numFolds=2)], ids=["kfold", "window"])
 def test_the_validator_scores_each_fold_in_one_job_with_the_same_results(spark, macro, splitter):
     lr, grid = _lr_grid()
-    # three maps, the fewest that one pass applies to: one job saved per fold, which scoring map by map
-    # would not save (every map of the grid is checked against the evaluator in
+    # three maps (regParam 0, 10 and 100: three different models, so swapped metrics would show), the
+    # fewest that one pass applies to: one job saved per fold, which scoring map by map would not save
+    # (every map of the grid is checked against the evaluator in
     # test_one_pass_gives_the_evaluators_metric_for_every_model)
-    grid = grid[:3]
+    grid = grid[::2]
 
     def fit(together):
         return ParallelCrossValidator(

@@ -108,9 +108,10 @@ def standalone(tmp_path_factory):
     port, web = free_port(), free_port()
     daemons: list[Daemon] = []
     began = time.time()
-    # the daemons get the JIT options the root conftest gives every spark-submit JVM
+    # the daemons get the suite's JIT options (the root conftest), added to any the user gave them
+    daemon_options = " ".join(filter(None, [os.environ.get("SPARK_DAEMON_JAVA_OPTS"), os.environ.get("SPLITCV_TEST_JVM_OPTIONS")]))
     env = spark_env(root, SPARK_DAEMON_MEMORY="512m", SPARK_WORKER_DIR=str(root / "work"),
-                    SPARK_DAEMON_JAVA_OPTS=os.environ.get("SPARK_SUBMIT_OPTS", ""))
+                    SPARK_DAEMON_JAVA_OPTS=daemon_options)
     try:
         master = Daemon(
             "standalone master",

@@ -191,11 +191,12 @@ def main(master: str) -> None:
         .config("spark.executor.memory", "512m")
         .config("spark.executor.cores", "1")
         .config("spark.cores.max", "2")
-        # the executors get the JIT options this driver got through SPARK_SUBMIT_OPTS (the root conftest)
-        .config("spark.executor.extraJavaOptions", os.environ.get("SPARK_SUBMIT_OPTS", ""))
-        # the classic test fixture's partitioning, so that both compute alike
+        # the executors get the suite's JIT options, which this driver got through SPARK_SUBMIT_OPTS (the root conftest)
+        .config("spark.executor.extraJavaOptions", os.environ.get("SPLITCV_TEST_JVM_OPTIONS", ""))
+        # the classic test fixture's shuffle partitions; default parallelism 4, twice the cluster's 2 task
+        # slots, so that the scikit-learn search's n_jobs=-1 (the slots) is told apart from it
         .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
+        .config("spark.default.parallelism", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )

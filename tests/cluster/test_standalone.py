@@ -101,6 +101,6 @@ def test_a_scikit_learn_grid_search_runs_its_fits_on_the_cluster_executors(clust
     expected = search_summary(make_search().fit(X, y))  # sequential, in this process
     assert got["scores"] == expected["scores"]  # to the bit: same folds, same fits
     assert got["best_params"] == expected["best_params"]
-    assert got["in_flight"] == 2  # n_jobs=-1: the cluster's two 1-core executors
+    assert got["in_flight"] == 2  # n_jobs=-1: the cluster's two 1-core executors, not its default parallelism (4)
     assert got["driver_pid"] not in got["fit_pids"]
     assert got["under_an_executor"] == [True] * 4  # each fit's process descends from an executor JVM
