@@ -23,6 +23,7 @@ from pyspark.ml.evaluation import Evaluator
 from pyspark.sql import DataFrame
 
 from splitcv.budget import budget_bytes
+from splitcv.lean_fit import lean_fit
 from splitcv.param_maps import apply_map
 from splitcv.progress import FitProgress
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
@@ -213,7 +214,7 @@ def nested_cross_validate(
                 estimator, evaluator, maps, inner_splits, inner_infos, parallelism, False, control, skipped,
                 validator.getSharePipelinePrefix(), None, (budget, needs), validator.getScoreInOnePass(),
                 validator.getCachePrefixOutput(),
-                fold_name=names.__getitem__, watch=watch,
+                fold_name=names.__getitem__, watch=watch, lean=validator.getLeanFits(),
             )
         larger = evaluator.isLargerBetter()
         chosen: dict[int, Any] = {}
@@ -228,7 +229,9 @@ def nested_cross_validate(
 
         def refit(task: Task) -> float:
             train, validation = outer_splits[task.fold]
-            model = apply_map(estimator, maps[task.param_map]).fit(train)
+            chosen_estimator = apply_map(estimator, maps[task.param_map])
+            # scored and let go, like the inner fits: nothing reads what a lean fit leaves out
+            model = lean_fit(chosen_estimator, train) if validator.getLeanFits() else chosen_estimator.fit(train)
             outer_metrics[task.fold] = float(scorer.evaluate(model.transform(validation)))
             return outer_metrics[task.fold]
 

@@ -39,6 +39,7 @@ from splitcv.racing import (
     in_open_interval,
     keeps_every_map,
 )
+from splitcv.lean_fit import lean_fit
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -73,7 +74,7 @@ RACING_RULES = ("paired-t", "halving")
 _PARAM_DEFAULTS: dict[str, Any] = dict(
     parallelism=1, collectSubModels=False, refit=True, singleClassFolds="error", sharePipelinePrefix=True,
     racing=False, racingConfidence=0.95, racingRule="paired-t", racingKeep=0.5, memoryBudget="auto",
-    scoreInOnePass=True, cachePrefixOutput=True,
+    scoreInOnePass=True, cachePrefixOutput=True, leanFits=True,
 )
 
 
@@ -166,6 +167,16 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         typeConverter=TypeConverters.toBoolean,
     )
 
+    leanFits: "Param[bool]" = Param(
+        Params._dummy(),
+        "leanFits",
+        "fit the (fold, map) models without work whose result nothing reads, where that gives the same model "
+        "to the bit: today LinearRegression's training summary on its normal-equation path (classic session, "
+        "Spark 4.3), left out unless collectSubModels keeps the models; bestModel keeps its summary "
+        "(see splitcv.lean_fit)",
+        typeConverter=TypeConverters.toBoolean,
+    )
+
     memoryBudget: "Param[Any]" = Param(
         Params._dummy(),
         "memoryBudget",
@@ -207,6 +218,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
 
     def getScoreInOnePass(self) -> bool:
         return self.getOrDefault(self.scoreInOnePass)
+
+    def getLeanFits(self) -> bool:
+        return self.getOrDefault(self.leanFits)
 
     def getRacingConfidence(self) -> float:
         return self.getOrDefault(self.racingConfidence)
@@ -272,6 +286,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         memoryBudget: Any = "auto",
         scoreInOnePass: bool = True,
         cachePrefixOutput: bool = True,
+        leanFits: bool = True,
         progress: Any = "auto",
         callback: Optional[Callable[..., Any]] = None,
     ) -> None:
@@ -299,6 +314,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         memoryBudget: Any = "auto",
         scoreInOnePass: bool = True,
         cachePrefixOutput: bool = True,
+        leanFits: bool = True,
         progress: Any = "auto",
         callback: Optional[Callable[..., Any]] = None,
     ) -> "ParallelCrossValidator":
@@ -352,6 +368,9 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
 
     def setScoreInOnePass(self, value: bool) -> "ParallelCrossValidator":
         return self._set(scoreInOnePass=value)
+
+    def setLeanFits(self, value: bool) -> "ParallelCrossValidator":
+        return self._set(leanFits=value)
 
     def setRacingConfidence(self, value: float) -> "ParallelCrossValidator":
         return self._set(racingConfidence=value)
@@ -460,7 +479,7 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
                 outcome = _run_grid(
                     estimator, evaluator, maps, splits, infos, parallelism, collect, control, skipped,
                     self.getSharePipelinePrefix(), race, (budget, needs), self.getScoreInOnePass(),
-                    self.getCachePrefixOutput(), watch=watch,
+                    self.getCachePrefixOutput(), watch=watch, lean=self.getLeanFits(),
                 )
             metrics = outcome["metrics"]
             chosen = select_best(metrics, larger, skipped, outcome["unrun"])
@@ -650,11 +669,14 @@ def _run_grid(
     cache_prefix: bool = False,
     fold_name: Optional[Callable[[int], str]] = None,
     watch: Optional[FitProgress] = None,
+    lean: bool = False,
 ) -> dict[str, Any]:
     """Fit and score every (fold, map) task; ``race`` (a rule of splitcv.racing) races the maps;
     ``one_pass`` scores a fold's maps in one job once the last of them is fitted (with racing, the
     maps still in the race on that fold); ``cache_prefix`` keeps each fold's rows through its shared
-    prefix on disk while its maps run; ``watch`` is told of each task and result.
+    prefix on disk while its maps run; ``watch`` is told of each task and result; ``lean`` fits a
+    map's model with splitcv.lean_fit when the models are not collected (nothing else can read what
+    it leaves out).
 
     A task's result is ``{map: metric}`` for the maps it scored: its own, or none but the fold's
     last, which scores the fold's maps together."""
@@ -671,6 +693,9 @@ def _run_grid(
     # An estimator with a fitMultiple of its own is handed the maps as they are, unless a map holds
     # values its copy would not apply (one estimator copy per map, only to decide this).
     forced = not one_by_one and race is None and any(dropped_values(estimator, param_map) for param_map in maps)
+    # A model that is scored and let go: nothing reads its training summary. A collected one, the
+    # user may.
+    fit = lean_fit if lean and not collect else (lambda estimator, frame: estimator.fit(frame))  # noqa: E731
     prefixes: dict[int, list[Any]] = {}
     metrics = [[float("nan")] * m for _ in range(k)]
     fit_seconds = [[float("nan")] * m for _ in range(k)]
@@ -766,7 +791,7 @@ def _run_grid(
             # a fitMultiple pass over maps that may leave the race; a map whose values the
             # estimator's copy drops is applied by apply_map, which fitMultiple cannot do.
             start = time.perf_counter()
-            index, model = task.param_map, apply_map(estimator, maps[task.param_map]).fit(own_plan(train, task, m))
+            index, model = task.param_map, fit(apply_map(estimator, maps[task.param_map]), own_plan(train, task, m))
         else:
             models_of_fold = model_iterator(task.fold)
             # The fit time starts here, once the task has its thread and the fold's iterator:

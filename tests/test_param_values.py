@@ -170,7 +170,7 @@ def test_every_json_param_is_saved_through_pysparks_metadata(spark, tmp_path):
         estimator=lr, estimatorParamMaps=[{lr.regParam: 0.1}], evaluator=RegressionEvaluator(),
         splitter=KFoldSplitter(numFolds=2), parallelism=3, racing=True, racingConfidence=0.9,
         memoryBudget="2g", singleClassFolds="skip", scoreInOnePass=False, sharePipelinePrefix=False, refit=False,
-        cachePrefixOutput=False,
+        cachePrefixOutput=False, leanFits=False,
     )
     cv.write().save(str(tmp_path / "cv"))
     metadata = DefaultParamsReader.loadMetadata(str(tmp_path / "cv"), spark)

@@ -145,7 +145,7 @@ WHOLE_NUMBER_PARAMS = {
 OTHER_PARAMS = {
     "timeCol", "foldCol", "keepPartialWindow", "labelEndCol", "labelCol", "groupCol",
     "estimator", "estimatorParamMaps", "evaluator", "splitter", "collectSubModels", "refit", "singleClassFolds",
-    "sharePipelinePrefix", "racing", "racingConfidence", "racingRule", "racingKeep", "memoryBudget", "scoreInOnePass", "cachePrefixOutput", "progress",
+    "sharePipelinePrefix", "racing", "racingConfidence", "racingRule", "racingKeep", "memoryBudget", "scoreInOnePass", "cachePrefixOutput", "leanFits", "progress",
     "callback",
 }
 PARAM_OWNERS = [

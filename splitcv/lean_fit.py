@@ -1,0 +1,122 @@
+"""Fit as ``estimator.fit(dataset)`` does, without the work whose result a cross-validation never reads.
+
+Today that is one thing: the training summary of Spark's ``LinearRegression`` on its normal-equation
+path (squared-error loss, ``solver="normal"``, or ``"auto"`` with at most 4,096 features). Spark
+builds it as every fit returns, and it costs one more pass over the fit's training rows (about a
+third of the fit, finding 12 of benchmarks/findings.md). A (fold, map) model that is scored and let
+go never has its ``summary`` read, so :func:`lean_fit` fits it through the same Scala calls as
+``LinearRegression.fit`` (the schema check, the casts, ``WeightedLeastSquares`` with the same
+arguments, the model's Params) and leaves the summary out. The model is the same to the bit: its
+coefficients (compressed as Spark compresses them), intercept, Params, uid and parent; only
+``hasSummary`` is ``False``. A :class:`~splitcv.OneOf` whose chosen candidate is such a
+``LinearRegression`` is fitted the same way; a Pipeline is not (``Pipeline.fit`` fits its stages).
+
+Those calls are package-private Scala, stable within a Spark release but not promised across
+releases. So the lean path is taken only on a classic session of the Spark release it was checked
+against (:data:`CHECKED_SPARK`), only for ``LinearRegression`` itself (a subclass may fit its own
+way), and only on that path of ``LinearRegression.train``. Anything else, Spark Connect included, is
+``estimator.fit(dataset)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pyspark.ml import Estimator, Model
+from pyspark.sql import DataFrame
+
+__all__ = ["CHECKED_SPARK", "lean_fit", "summary_free_path"]
+
+CHECKED_SPARK = "4.3"  # the release whose LinearRegression.train the calls below follow
+
+
+def lean_fit(estimator: Estimator, dataset: DataFrame) -> Model:
+    """``estimator.fit(dataset)``, leaving out a training summary nobody will read where that is
+    known to give the same model (see the module's docstring); the model has no ``summary``.
+
+    >>> from pyspark.ml.regression import LinearRegression
+    >>> from pyspark.ml.linalg import Vectors
+    >>> df = spark.createDataFrame([(Vectors.dense([x]), 2.0 * x + 1.0) for x in range(5)], ["features", "label"])
+    >>> lean, usual = lean_fit(LinearRegression(), df), LinearRegression().fit(df)
+    >>> (lean.coefficients, lean.intercept) == (usual.coefficients, usual.intercept)
+    True
+    >>> lean.hasSummary, usual.hasSummary
+    (False, True)
+    """
+    from pyspark.ml.regression import LinearRegression
+
+    from splitcv.one_of import OneOf
+
+    if type(estimator) is OneOf:  # its fit is the chosen candidate's fit, and its model that one's
+        return lean_fit(estimator.chosen(), dataset)
+    if type(estimator) is not LinearRegression or summary_free_path(estimator, dataset) is None:
+        return estimator.fit(dataset)
+    java_model = _fit_linear_regression_without_summary(estimator, dataset)
+    if java_model is None:  # "auto" with more than 4,096 features: Spark's l-bfgs path
+        return estimator.fit(dataset)
+    return estimator._copyValues(estimator._create_model(java_model))
+
+
+def summary_free_path(estimator: Any, dataset: Any) -> Optional[str]:
+    """Why ``estimator`` on ``dataset`` may be fitted without its summary (the solver Param's
+    value), or ``None`` when it must be fitted by ``fit``: another loss or solver, Spark Connect,
+    or a Spark release other than :data:`CHECKED_SPARK`."""
+    if estimator.getLoss() != "squaredError" or estimator.getSolver() not in ("normal", "auto"):
+        return None
+    from pyspark.sql.utils import is_remote
+
+    if is_remote() or getattr(dataset, "_jdf", None) is None:
+        return None
+    version = dataset.sparkSession.version
+    if version.split(".")[:2] != CHECKED_SPARK.split("."):
+        return None
+    return estimator.getSolver()
+
+
+def _fit_linear_regression_without_summary(estimator: Any, dataset: DataFrame) -> Any:
+    """Spark 4.3's ``Predictor.fit`` and ``LinearRegression.train`` up to ``trainWithNormal``'s
+    model, in the same order and with the same arguments, without its last step (the summary).
+    ``None`` when ``train`` would take another path."""
+    estimator._transfer_params_to_java()
+    java = estimator._java_obj
+    jvm = dataset.sparkSession.sparkContext._jvm
+    ml = jvm.org.apache.spark.ml
+    utils = _scala_object(ml.util, "DatasetUtils$")
+
+    # Predictor.fit: validate the schema, cast the label (and a weight column) to double, keeping
+    # their metadata.
+    frame = dataset._jdf
+    java.transformSchema(frame.schema(), True)
+    double = jvm.org.apache.spark.sql.types.DataTypes.DoubleType
+    columns = [java.getLabelCol()]
+    if java.isDefined(java.weightCol()) and java.getWeightCol():
+        columns.append(java.getWeightCol())
+    for name in columns:
+        metadata = frame.schema().apply(name).metadata()
+        frame = frame.withColumn(name, jvm.org.apache.spark.sql.functions.col(name).cast(double), metadata)
+
+    # LinearRegression.train: the number of features decides the solver under "auto" (a job when
+    # the column carries no size in its metadata, as in Spark).
+    features = utils.getNumFeatures(frame, java.getFeaturesCol())
+    normal = _scala_object(ml.optim, "WeightedLeastSquares$")
+    if java.getSolver() == "auto" and features > normal.MAX_NUM_FEATURES():
+        return None
+    instances = utils.extractInstances(java, frame, getattr(utils, "extractInstances$default$3")())
+
+    # trainWithNormal, up to the model: the same solver, arguments and tree depth.
+    solver = ml.optim.WeightedLeastSquares(
+        java.getFitIntercept(), java.getRegParam(), java.getElasticNetParam(), java.getStandardization(), True,
+        _scala_object(ml.optim, "WeightedLeastSquares$Auto$"), java.getMaxIter(), java.getTol(),
+    )
+    instrumentation = _scala_object(ml.util, "OptionalInstrumentation$").create(java.getClass())
+    solved = solver.fit(instances, instrumentation, getattr(solver, "fit$default$3")())
+    model = ml.regression.LinearRegressionModel(java.uid(), solved.coefficients().compressed(), solved.intercept())
+    no_extra = ml.param.ParamMap()
+    model = java.copyValues(model, no_extra)
+    # Predictor.fit again: the parent, and the estimator's Params once more.
+    model.setParent(java)
+    return java.copyValues(model, no_extra)
+
+
+def _scala_object(package: Any, name: str) -> Any:
+    return getattr(getattr(package, name), "MODULE$")
