@@ -4,14 +4,12 @@
 
 Every ``LinearRegression`` fit on the normal-equation path runs two Spark jobs: the solve
 (``treeAggregate at WeightedLeastSquares.scala``) and the training summary, whose metrics Spark
-computes as the fit returns and no cross-validator reads. This probe fits the same models through
-Spark's own solver without the summary (``WeightedLeastSquares`` and ``DatasetUtils.extractInstances``,
-package-private Scala reached through py4j: classic sessions only, and only for Spark versions with
-these signatures, 4.3 here), checks that the models and metrics are the same to the bit, and times
-random k-fold 10x2 at parallelism 8 four ways, in an order that rotates from round to round: Spark's
-``CrossValidator`` and splitcv, each with the usual fit and with the summary-free one (so the gain
-from dropping the summary is told apart from the queue's). It is a measurement, not a feature:
-splitcv does not fit this way (see the finding for why not yet).
+computes as the fit returns and no cross-validator reads. splitcv's lean fits (``splitcv.lean_fit``,
+on by default) leave it out. This probe checks that the models and metrics are the same to the bit,
+and times random k-fold 10x2 at parallelism 8 four ways, in an order that rotates from round to
+round: Spark's ``CrossValidator`` and splitcv, each with the usual fit and with the summary-free one
+(splitcv's ``leanFits``; for Spark's, a ``LinearRegression`` whose fit is the lean one), so that the
+gain from dropping the summary is told apart from the queue's.
 """
 
 from __future__ import annotations
@@ -26,35 +24,20 @@ from typing import Any
 from pyspark.ml.regression import LinearRegression
 from pyspark.ml.tuning import CrossValidator
 
-
-def _scala_object(package: Any, name: str) -> Any:
-    return getattr(getattr(package, name), "MODULE$")
+from splitcv.lean_fit import fit_without_summary, summary_free_path
 
 
 class SummaryFreeLinearRegression(LinearRegression):
-    """``LinearRegression`` on the normal-equation path (squared error, up to 4,096 features), fitted
-    as Spark's ``trainWithNormal`` does but without building the training summary."""
+    """``LinearRegression`` fitted as splitcv's lean fits are (``splitcv.lean_fit``), so that Spark's
+    ``CrossValidator`` can be timed with them too; refuses any path but the normal solver."""
 
-    def _fit_java(self, dataset: Any) -> Any:
-        # the branch of LinearRegression.train this reproduces; anything else would be another model
-        if self.getLoss() != "squaredError" or self.getSolver() == "l-bfgs":
+    def _fit(self, dataset: Any) -> Any:
+        if summary_free_path(self, dataset) is None:
             raise ValueError(f"only the normal-equation path: loss={self.getLoss()!r}, solver={self.getSolver()!r}")
-        if self.getSolver() == "auto" and len(dataset.select(self.getFeaturesCol()).first()[0]) > 4096:
+        model = fit_without_summary(self, dataset)
+        if model is None:
             raise ValueError("only the normal-equation path: more than 4,096 features")
-        self._transfer_params_to_java()
-        estimator = self._java_obj
-        jvm = dataset.sparkSession.sparkContext._jvm
-        utils = _scala_object(jvm.org.apache.spark.ml.util, "DatasetUtils$")
-        no_classes = getattr(utils, "extractInstances$default$3")()
-        instances = utils.extractInstances(estimator, dataset._jdf, no_classes)
-        solver = jvm.org.apache.spark.ml.optim.WeightedLeastSquares(
-            self.getFitIntercept(), self.getRegParam(), self.getElasticNetParam(), self.getStandardization(), True,
-            _scala_object(jvm.org.apache.spark.ml.optim, "WeightedLeastSquares$Auto$"), self.getMaxIter(), self.getTol(),
-        )
-        instrumentation = _scala_object(jvm.org.apache.spark.ml.util, "OptionalInstrumentation$").create(estimator.getClass())
-        solved = solver.fit(instances, instrumentation, self.getAggregationDepth())
-        model = jvm.org.apache.spark.ml.regression.LinearRegressionModel(estimator.uid(), solved.coefficients(), solved.intercept())
-        return estimator.copyValues(model, jvm.org.apache.spark.ml.param.ParamMap())
+        return model
 
 
 def main() -> None:
@@ -78,9 +61,10 @@ def main() -> None:
         same = (usual.coefficients.toArray().tolist(), usual.intercept) == (free.coefficients.toArray().tolist(), free.intercept)
         print(f"regParam {reg}, elasticNetParam {net}: the same model to the bit: {same}; summary kept: {free.hasSummary}")
 
-    def splitcv(lr: LinearRegression) -> Any:
+    def splitcv(lr: LinearRegression, lean: bool) -> Any:
         cv = ParallelCrossValidator(estimator=lr, estimatorParamMaps=C.grid(lr, 2), evaluator=C.evaluator(),
-                                    splitter=KFoldSplitter(numFolds=10, foldCol="fold10"), parallelism=8)
+                                    splitter=KFoldSplitter(numFolds=10, foldCol="fold10"), parallelism=8,
+                                    leanFits=lean)
         return lambda: cv.fit(df).avgMetrics
 
     def spark_cv(lr: LinearRegression) -> Any:
@@ -93,8 +77,8 @@ def main() -> None:
     contenders = {
         "Spark CrossValidator": spark_cv(usual),
         "Spark CrossValidator, summary-free fits": spark_cv(free.copy()),
-        "splitcv": splitcv(usual.copy()),
-        "splitcv, summary-free fits": splitcv(free.copy()),
+        "splitcv": splitcv(usual.copy(), lean=False),
+        "splitcv, summary-free fits": splitcv(usual.copy(), lean=True),
     }
     metrics = {name: fit() for name, fit in contenders.items()}  # also the warm-up
     for tuner in ("Spark CrossValidator", "splitcv"):

@@ -1,20 +1,26 @@
 """Fit as ``estimator.fit(dataset)`` does, without the work whose result a cross-validation never reads.
 
-Today that is one thing: the training summary of Spark's ``LinearRegression`` on its normal-equation
-path (squared-error loss, ``solver="normal"``, or ``"auto"`` with at most 4,096 features). Spark
-builds it as every fit returns, and it costs one more pass over the fit's training rows (about a
-third of the fit, finding 12 of benchmarks/findings.md). A (fold, map) model that is scored and let
-go never has its ``summary`` read, so :func:`lean_fit` fits it through the same Scala calls as
-``LinearRegression.fit`` (the schema check, the casts, ``WeightedLeastSquares`` with the same
-arguments, the model's Params) and leaves the summary out. The model is the same to the bit: its
-coefficients (compressed as Spark compresses them), intercept, Params, uid and parent; only
-``hasSummary`` is ``False``. A :class:`~splitcv.OneOf` whose chosen candidate is such a
-``LinearRegression`` is fitted the same way; a Pipeline is not (``Pipeline.fit`` fits its stages).
+That work is the training summary of Spark's ``LinearRegression`` on its normal-equation path
+(squared-error loss, ``solver="normal"``, or ``"auto"`` with at most 4,096 features). Spark builds
+it as every fit returns, in one more pass over the fit's training rows (about a third of the fit,
+finding 12 of benchmarks/findings.md). A (fold, map) model that is scored and let go never has its
+``summary`` read, so :func:`lean_fit` runs what ``LinearRegression.fit`` runs up to the model (the
+schema check, the casts, the input checks, ``WeightedLeastSquares`` with the same arguments, the
+model's Params and parent) and stops there. The model is the same to the bit: coefficients
+(compressed as Spark compresses them), intercept, Params, uid and parent; only ``hasSummary`` is
+``False``. Bad input fails with the same error. Two things ``fit`` does are left out besides the
+summary, both for its logs only: the name of the instances' RDD, and the partition count it logs
+(which, for an input with a shuffle in its plan, makes Spark run that shuffle once more under
+adaptive execution).
 
-Those calls are package-private Scala, stable within a Spark release but not promised across
-releases. So the lean path is taken only on a classic session of the Spark release it was checked
-against (:data:`CHECKED_SPARK`), only for ``LinearRegression`` itself (a subclass may fit its own
-way), and only on that path of ``LinearRegression.train``. Anything else, Spark Connect included, is
+A :class:`~splitcv.OneOf` whose chosen candidate is such a ``LinearRegression`` is fitted the same
+way; a Pipeline is not (``Pipeline.fit`` fits its stages).
+
+The Scala it calls is package-private (``DatasetUtils``, ``WeightedLeastSquares``): stable within a
+release, not promised across releases. So the lean path is taken only on a classic session of a Spark
+release it was checked against (:data:`CHECKED_SPARK`), only for ``LinearRegression`` itself (a
+subclass may fit its own way) whose ``fit`` is pyspark's own (not patched by a tracer, say), and only
+on that path of ``LinearRegression.train``. Anything else, Spark Connect included, is
 ``estimator.fit(dataset)``.
 """
 
@@ -23,11 +29,19 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from pyspark.ml import Estimator, Model
+from pyspark.ml.wrapper import JavaEstimator
 from pyspark.sql import DataFrame
 
-__all__ = ["CHECKED_SPARK", "lean_fit", "summary_free_path"]
+__all__ = ["CHECKED_SPARK", "fit_without_summary", "lean_fit", "summary_free_path"]
 
-CHECKED_SPARK = "4.3"  # the release whose LinearRegression.train the calls below follow
+# The releases whose Predictor.fit and LinearRegression.train the calls below follow, read from their
+# bytecode and checked by tests/test_lean_fit.py. A patch release can change package-private code, so
+# a new one is added only once those tests pass on it.
+CHECKED_SPARK = ("4.3.0",)
+
+# pyspark's own fit, as imported: a class or instance whose fit is another (a subclass's, a tracer's
+# patch) is fitted by that fit.
+_PYSPARK_FITS = (Estimator.fit, JavaEstimator._fit)
 
 
 def lean_fit(estimator: Estimator, dataset: DataFrame) -> Model:
@@ -49,34 +63,58 @@ def lean_fit(estimator: Estimator, dataset: DataFrame) -> Model:
 
     if type(estimator) is OneOf:  # its fit is the chosen candidate's fit, and its model that one's
         return lean_fit(estimator.chosen(), dataset)
-    if type(estimator) is not LinearRegression or summary_free_path(estimator, dataset) is None:
+    if type(estimator) is not LinearRegression or not _fits_as_pyspark_does(estimator):
         return estimator.fit(dataset)
+    if summary_free_path(estimator, dataset) is None:
+        return estimator.fit(dataset)
+    model = fit_without_summary(estimator, dataset)
+    # "auto" found more than 4,096 features: Spark's l-bfgs path. fit counts the features again
+    # (one job reading a row, when the column's metadata has no size).
+    return estimator.fit(dataset) if model is None else model
+
+
+def fit_without_summary(estimator: Any, dataset: DataFrame) -> Optional[Model]:
+    """The model ``LinearRegression.fit`` would give, without its summary; ``None`` when ``"auto"``
+    finds more than 4,096 features (Spark's l-bfgs path). As ``JavaEstimator._fit`` does, the Python
+    model gets the estimator's Params. Raises ``ValueError`` where :func:`summary_free_path` refuses
+    (another loss or solver would be another model; Connect and unchecked releases have no such path).
+    """
+    if summary_free_path(estimator, dataset) is None:
+        raise ValueError(
+            f"fit_without_summary: {type(estimator).__name__}(loss={estimator.getLoss()!r}, "
+            f"solver={estimator.getSolver()!r}) on this session has no summary-free path: it needs "
+            f"squaredError with solver 'normal' or 'auto', a classic session, and Spark {' or '.join(CHECKED_SPARK)}; "
+            "call fit, or lean_fit, which falls back to fit"
+        )
     java_model = _fit_linear_regression_without_summary(estimator, dataset)
-    if java_model is None:  # "auto" with more than 4,096 features: Spark's l-bfgs path
-        return estimator.fit(dataset)
-    return estimator._copyValues(estimator._create_model(java_model))
+    return None if java_model is None else estimator._copyValues(estimator._create_model(java_model))
+
+
+def _fits_as_pyspark_does(estimator: Any) -> bool:
+    own = vars(estimator)
+    return (type(estimator).fit, type(estimator)._fit) == _PYSPARK_FITS and "fit" not in own and "_fit" not in own
 
 
 def summary_free_path(estimator: Any, dataset: Any) -> Optional[str]:
     """Why ``estimator`` on ``dataset`` may be fitted without its summary (the solver Param's
     value), or ``None`` when it must be fitted by ``fit``: another loss or solver, Spark Connect,
-    or a Spark release other than :data:`CHECKED_SPARK`."""
+    or a Spark release not in :data:`CHECKED_SPARK`."""
     if estimator.getLoss() != "squaredError" or estimator.getSolver() not in ("normal", "auto"):
         return None
     from pyspark.sql.utils import is_remote
 
     if is_remote() or getattr(dataset, "_jdf", None) is None:
         return None
-    version = dataset.sparkSession.version
-    if version.split(".")[:2] != CHECKED_SPARK.split("."):
+    if dataset.sparkSession.version not in CHECKED_SPARK:
         return None
     return estimator.getSolver()
 
 
 def _fit_linear_regression_without_summary(estimator: Any, dataset: DataFrame) -> Any:
     """Spark 4.3's ``Predictor.fit`` and ``LinearRegression.train`` up to ``trainWithNormal``'s
-    model, in the same order and with the same arguments, without its last step (the summary).
-    ``None`` when ``train`` would take another path."""
+    model, with the same arguments, without its last step (the summary) and what only feeds the
+    logs. ``None`` when ``train`` would take another path (decided before the instances are built,
+    which only describes them: it runs nothing)."""
     estimator._transfer_params_to_java()
     java = estimator._java_obj
     jvm = dataset.sparkSession.sparkContext._jvm

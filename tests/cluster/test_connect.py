@@ -195,6 +195,19 @@ def test_connect_fit_never_touches_the_jvm_gateway(fitted):
     assert fitted["touched"] == []
 
 
+def test_lean_fits_fall_back_to_fit_over_connect(frames):
+    """Sub-models not collected: classic fits LinearRegression without its summary (splitcv.lean_fit),
+    Connect has no such path and fits as usual, without touching the JVM; the metrics agree."""
+    classic, remote = frames
+    with classic_mode():
+        expected = _validator(refit=False).fit(classic)
+    with _jvm_tripwires() as touched:
+        model = _validator(refit=False).fit(remote)
+    assert touched == [] and model.getLeanFits()
+    for row, expected_row in zip(model.foldMetrics, expected.foldMetrics):
+        assert row == pytest.approx(expected_row, rel=1e-9)
+
+
 def _classifier_pipeline():
     """A Pipeline whose grid touches its last stage only (a shared prefix), under a classification
     evaluator (class counts per fold): built inside the mode it runs in."""
@@ -300,6 +313,8 @@ ALLOWED_JVM_USE = {
     ("queue.py", "SessionControl.dataset_bytes"),
     ("demo.py", "start_spark"),
     ("inference.py", "predict_spark"),  # broadcast the model only when not on Connect (_is_connect first)
+    # reached only through summary_free_path, which refuses Connect (is_remote first)
+    ("lean_fit.py", "_fit_linear_regression_without_summary"),
 }
 JVM_ATTRIBUTES = {"sparkContext", "_jsc", "_jvm", "_jconf", "_jsparkSession", "_jdf", "rdd", "_gateway",
                   "_active_spark_context", "SparkContext"}
