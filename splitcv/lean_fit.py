@@ -14,7 +14,8 @@ summary, both for its logs only: the name of the instances' RDD, and the partiti
 adaptive execution).
 
 A :class:`~splitcv.OneOf` whose chosen candidate is such a ``LinearRegression`` is fitted the same
-way; a Pipeline is not (``Pipeline.fit`` fits its stages).
+way, and so is such a stage of a ``Pipeline`` (nested ones too): :func:`lean_fit` fits a Pipeline as
+``Pipeline.fit`` does, stage by stage, each estimator stage through :func:`lean_fit`.
 
 The Scala it calls is package-private (``DatasetUtils``, ``WeightedLeastSquares``): stable within a
 release, not promised across releases. So the lean path is taken only on a classic session of a Spark
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pyspark.ml import Estimator, Model
+from pyspark.ml import Estimator, Model, Pipeline, PipelineModel, Transformer
 from pyspark.ml.wrapper import JavaEstimator
 from pyspark.sql import DataFrame
 
@@ -39,9 +40,10 @@ __all__ = ["CHECKED_SPARK", "fit_without_summary", "lean_fit", "summary_free_pat
 # a new one is added only once those tests pass on it.
 CHECKED_SPARK = ("4.3.0",)
 
-# pyspark's own fit, as imported: a class or instance whose fit is another (a subclass's, a tracer's
+# pyspark's own fits, as imported: a class or instance whose fit is another (a subclass's, a tracer's
 # patch) is fitted by that fit.
 _PYSPARK_FITS = (Estimator.fit, JavaEstimator._fit)
+_PIPELINE_FITS = (Estimator.fit, Pipeline._fit)
 
 
 def lean_fit(estimator: Estimator, dataset: DataFrame) -> Model:
@@ -63,7 +65,9 @@ def lean_fit(estimator: Estimator, dataset: DataFrame) -> Model:
 
     if type(estimator) is OneOf:  # its fit is the chosen candidate's fit, and its model that one's
         return lean_fit(estimator.chosen(), dataset)
-    if type(estimator) is not LinearRegression or not _fits_as_pyspark_does(estimator):
+    if type(estimator) is Pipeline and _fits_as_pyspark_does(estimator, _PIPELINE_FITS):
+        return _fit_pipeline(estimator, dataset)
+    if type(estimator) is not LinearRegression or not _fits_as_pyspark_does(estimator, _PYSPARK_FITS):
         return estimator.fit(dataset)
     if summary_free_path(estimator, dataset) is None:
         return estimator.fit(dataset)
@@ -90,9 +94,33 @@ def fit_without_summary(estimator: Any, dataset: DataFrame) -> Optional[Model]:
     return None if java_model is None else estimator._copyValues(estimator._create_model(java_model))
 
 
-def _fits_as_pyspark_does(estimator: Any) -> bool:
+def _fits_as_pyspark_does(estimator: Any, fits: tuple[Any, Any]) -> bool:
     own = vars(estimator)
-    return (type(estimator).fit, type(estimator)._fit) == _PYSPARK_FITS and "fit" not in own and "_fit" not in own
+    return (type(estimator).fit, type(estimator)._fit) == fits and "fit" not in own and "_fit" not in own
+
+
+def _fit_pipeline(pipeline: Pipeline, dataset: DataFrame) -> PipelineModel:
+    """pyspark 4.3's ``Pipeline._fit``, step for step, with each estimator stage fitted by
+    :func:`lean_fit`: the stages after the last estimator are kept as they are, and the data a
+    stage fits on is the output of every stage before it."""
+    stages = pipeline.getStages()
+    for stage in stages:
+        if not isinstance(stage, (Estimator, Transformer)):
+            raise TypeError("Cannot recognize a pipeline stage of type %s." % type(stage))
+    last_estimator = max((i for i, stage in enumerate(stages) if isinstance(stage, Estimator)), default=-1)
+    transformers: list[Transformer] = []
+    for i, stage in enumerate(stages):
+        if i > last_estimator:
+            transformers.append(stage)
+        elif isinstance(stage, Transformer):
+            transformers.append(stage)
+            dataset = stage.transform(dataset)
+        else:
+            model = lean_fit(stage, dataset)
+            transformers.append(model)
+            if i < last_estimator:
+                dataset = model.transform(dataset)
+    return PipelineModel(transformers)
 
 
 def summary_free_path(estimator: Any, dataset: Any) -> Optional[str]:

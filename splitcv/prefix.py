@@ -23,7 +23,7 @@ Transformers have no fit and never end the prefix.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from pyspark.ml import Estimator, Pipeline, PipelineModel, Transformer
 from splitcv.param_maps import apply_map, stage_uids
@@ -32,6 +32,8 @@ __all__ = ["shared_prefix_length", "prefix_stages", "fit_prefix", "fit_with_pref
            "estimator_after", "transform_by"]
 
 ParamMap = dict
+# fits an estimator on a DataFrame: Estimator.fit, or splitcv.lean_fit.lean_fit
+Fit = Callable[[Any, Any], Any]
 
 
 def _leaves(pipeline: Pipeline) -> Iterator[Any]:
@@ -165,14 +167,17 @@ def _in_whole_model(stage: Any, model: Transformer) -> Transformer:
     return model.copy() if isinstance(stage, Estimator) else stage
 
 
-def fit_with_prefix(pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefix: Sequence[Transformer]) -> PipelineModel:
-    """``pipeline.fit(dataset, param_map)``, with the first ``len(prefix)`` stages already fitted."""
+def fit_with_prefix(
+    pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefix: Sequence[Transformer], fit: Optional[Fit] = None
+) -> PipelineModel:
+    """``pipeline.fit(dataset, param_map)``, with the first ``len(prefix)`` stages already fitted;
+    ``fit(pipeline, dataset)`` fits what remains (default: ``Pipeline.fit``)."""
     copy = apply_map(pipeline, param_map)  # fresh nested Pipelines too: replacing their stages is safe
     _replace_prefix(
         copy, prefix,
         lambda stage, model: _Fitted(_in_whole_model(stage, model)) if isinstance(stage, Estimator) else stage,
     )
-    return copy.fit(dataset)
+    return copy.fit(dataset) if fit is None else fit(copy, dataset)
 
 
 class _StandAside(Transformer):
@@ -184,7 +189,7 @@ class _StandAside(Transformer):
 
 
 def fit_after_prefix(
-    pipeline: Pipeline, param_map: ParamMap, transformed: Any, prefix: Sequence[Transformer]
+    pipeline: Pipeline, param_map: ParamMap, transformed: Any, prefix: Sequence[Transformer], fit: Optional[Fit] = None
 ) -> tuple[PipelineModel, PipelineModel]:
     """``pipeline.fit(dataset, param_map)`` when ``transformed`` is ``dataset`` through the fitted
     ``prefix`` already. Returns the whole model (the one ``Pipeline.fit`` gives: ``fit_with_prefix``'s)
@@ -199,7 +204,7 @@ def fit_after_prefix(
         return aside
 
     _replace_prefix(copy, prefix, stand_aside)
-    scoring = copy.fit(transformed)
+    scoring = copy.fit(transformed) if fit is None else fit(copy, transformed)
 
     def restore(node: PipelineModel) -> PipelineModel:
         stages = [

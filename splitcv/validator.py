@@ -783,9 +783,9 @@ def _run_grid(
             index = task.param_map
             if task.fold in outputs:
                 through = own_plan(outputs[task.fold][0], task, m)
-                model, scorer = fit_after_prefix(estimator, maps[index], through, prefixes[task.fold])
+                model, scorer = fit_after_prefix(estimator, maps[index], through, prefixes[task.fold], fit)
             else:
-                model = fit_with_prefix(estimator, maps[index], own_plan(train, task, m), prefixes[task.fold])
+                model = fit_with_prefix(estimator, maps[index], own_plan(train, task, m), prefixes[task.fold], fit)
         elif race is not None or forced or one_by_one:
             # Each task fits its own map on its own plan. Racing runs some maps of a fold only, never
             # a fitMultiple pass over maps that may leave the race; a map whose values the

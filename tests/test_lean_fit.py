@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from pyspark.ml.evaluation import RegressionEvaluator
+from pyspark.ml import PipelineModel
 from pyspark.ml.feature import VectorAssembler
 from pyspark.ml.linalg import Vectors, VectorUDT
 from pyspark.ml.regression import LinearRegression
@@ -276,3 +277,77 @@ def test_nested_cross_validation_fits_lean_inside_and_in_the_outer_refits(spark,
     assert len(result.outerMetrics) == 2
     # 2 outer folds x 2 inner folds x 2 maps, then one refit per outer fold
     assert len(lean_fits) == (2 * 2 * 2 + 2 if lean else 0)
+
+
+# -- pipelines -------------------------------------------------------------------------------------
+
+
+def _macro_columns(spark):
+    """The macro data with its feature columns apart, for pipelines that assemble them."""
+    return macro_investment(spark).drop("features")
+
+
+def _pipeline_models_agree(usual, lean):
+    """Two PipelineModels with the same stages, fitted the same way but for LinearRegression's summary."""
+    assert [type(s) for s in usual.stages] == [type(s) for s in lean.stages]
+    for a, b in zip(usual.stages, lean.stages):
+        if isinstance(a, PipelineModel):
+            _pipeline_models_agree(a, b)
+        elif type(a).__name__ == "LinearRegressionModel":
+            assert outcome(lambda: b) == outcome(lambda: a) and a.hasSummary and not b.hasSummary
+        else:
+            assert a.uid == b.uid
+
+
+def test_a_pipeline_is_fitted_stage_by_stage_with_lean_stages(spark):
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import SQLTransformer, StandardScaler
+
+    frame = _macro_columns(spark)
+    inner = Pipeline(stages=[VectorAssembler(inputCols=["realgdp", "realcons", "tbilrate", "unemp"], outputCol="raw"),
+                             StandardScaler(inputCol="raw", outputCol="features")])
+    # a LinearRegression in the middle, a transformer after it: Pipeline.fit keeps that one as it is
+    pipeline = Pipeline(stages=[inner, LinearRegression(regParam=0.1), SQLTransformer(statement="SELECT *, 1 AS one FROM __THIS__")])
+    usual, lean = pipeline.fit(frame), lean_fit(pipeline, frame)
+    _pipeline_models_agree(usual, lean)
+    assert lean.stages[2] is pipeline.getStages()[2]
+    assert [r.prediction for r in lean.transform(frame).collect()] == [r.prediction for r in usual.transform(frame).collect()]
+    with pytest.raises(TypeError, match="Cannot recognize a pipeline stage of type"):
+        lean_fit(Pipeline(stages=[VectorAssembler(), "not a stage"]), frame)
+
+
+@pytest.fixture(scope="module")
+def pipeline_reference(spark):
+    """A Pipeline whose grid touches its LinearRegression only (the shared prefix applies), fitted
+    with leanFits=False: the metrics every lean path must give."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import StandardScaler
+
+    lr = LinearRegression()
+    pipeline = Pipeline(stages=[
+        VectorAssembler(inputCols=["realgdp", "realcons", "tbilrate", "unemp"], outputCol="raw"),
+        StandardScaler(inputCol="raw", outputCol="features"), lr,
+    ])
+    grid = [{lr.regParam: 0.0}, {lr.regParam: 2.0}]
+
+    def validator(**kwargs):
+        return ParallelCrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
+                                      splitter=KFoldSplitter(numFolds=3, seed=2), parallelism=2, refit=False, **kwargs)
+
+    return validator, validator(leanFits=False).fit(_macro_columns(spark))
+
+
+@pytest.mark.parametrize("paths", [
+    {"sharePipelinePrefix": True, "cachePrefixOutput": True},
+    {"sharePipelinePrefix": True, "cachePrefixOutput": False},
+    {"sharePipelinePrefix": False},
+], ids=["shared-prefix-cached", "shared-prefix", "whole-pipeline"])
+def test_the_validator_fits_a_pipeline_s_linear_regression_lean_on_every_path(spark, monkeypatch, pipeline_reference, paths):
+    validator, reference = pipeline_reference
+    lean_fits = []
+    real = lean_module._fit_linear_regression_without_summary
+    monkeypatch.setattr(lean_module, "_fit_linear_regression_without_summary",
+                        lambda estimator, frame: lean_fits.append(estimator) or real(estimator, frame))
+    model = validator(**paths).fit(_macro_columns(spark))
+    assert len(lean_fits) == 3 * 2  # every (fold, map) fit
+    assert model.foldMetrics == reference.foldMetrics  # to the bit
