@@ -85,6 +85,7 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
         ratios = hit[1]["ratios"]
         out.append(("random k-fold 10x2 at parallelism 8: >= 1.3x faster than Spark's CrossValidator",
                     f"Spark / splitcv wall time {spread(ratios)}", verdict(med(ratios) >= 1.3)))
+        out.append(("... >= 2x (issue 11: doing less work than Spark)", f"{med(ratios):.2f}", verdict(med(ratios) >= 2)))
     else:
         out.append(("random k-fold 10x2 at parallelism 8: >= 1.3x faster than Spark's CrossValidator", "-", verdict(None)))
 
@@ -96,6 +97,7 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
         cores = med(ours["cores"])
         out.append(("expanding window 30x2 at parallelism 8: >= 1.4x faster than the article's loop",
                     f"article / splitcv wall time {spread(ratios)}", verdict(med(ratios) >= 1.4)))
+        out.append(("... >= 2x (issue 11: doing less work than Spark)", f"{med(ratios):.2f}", verdict(med(ratios) >= 2)))
         idle = [v for v in ours.get("idle_cores", []) if v >= 0]
         machine_note = (f"; the machine had {med(idle):.2f} cores idle during these fits" if idle else "")
         out.append(("... with cores >= 80% busy (>= 1.6 of 2 cores)",

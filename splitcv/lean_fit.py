@@ -14,15 +14,16 @@ summary, both for its logs only: the name of the instances' RDD, and the partiti
 adaptive execution).
 
 A :class:`~splitcv.OneOf` whose chosen candidate is such a ``LinearRegression`` is fitted the same
-way, and so is such a stage of a ``Pipeline`` (nested ones too): :func:`lean_fit` fits a Pipeline as
-``Pipeline.fit`` does, stage by stage, each estimator stage through :func:`lean_fit`.
+way, and so is such a stage of a ``Pipeline`` (nested ones too): :func:`lean_fit` fits a Pipeline that
+holds one as pyspark 4.3's ``Pipeline.fit`` does, stage by stage, each estimator stage through
+:func:`lean_fit`.
 
 The Scala it calls is package-private (``DatasetUtils``, ``WeightedLeastSquares``): stable within a
 release, not promised across releases. So the lean path is taken only on a classic session of a Spark
 release it was checked against (:data:`CHECKED_SPARK`), only for ``LinearRegression`` itself (a
 subclass may fit its own way) whose ``fit`` is pyspark's own (not patched by a tracer, say), and only
-on that path of ``LinearRegression.train``. Anything else, Spark Connect included, is
-``estimator.fit(dataset)``.
+on that path of ``LinearRegression.train``; a Pipeline (or a ``OneOf``) only under the same
+conditions. Anything else, Spark Connect included, is ``estimator.fit(dataset)``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from typing import Any, Optional
 from pyspark.ml import Estimator, Model, Pipeline, PipelineModel, Transformer
 from pyspark.ml.wrapper import JavaEstimator
 from pyspark.sql import DataFrame
+
+from splitcv.prefix import leaves
 
 __all__ = ["CHECKED_SPARK", "fit_without_summary", "lean_fit", "summary_free_path"]
 
@@ -66,7 +69,10 @@ def lean_fit(estimator: Estimator, dataset: DataFrame) -> Model:
     if type(estimator) is OneOf:  # its fit is the chosen candidate's fit, and its model that one's
         return lean_fit(estimator.chosen(), dataset)
     if type(estimator) is Pipeline and _fits_as_pyspark_does(estimator, _PIPELINE_FITS):
-        return _fit_pipeline(estimator, dataset)
+        # only where a stage can gain, and only on the release whose Pipeline._fit this follows
+        if _session_has_the_path(dataset) and any(type(stage) in (LinearRegression, OneOf) for stage in leaves(estimator)):
+            return _fit_pipeline(estimator, dataset)
+        return estimator.fit(dataset)
     if type(estimator) is not LinearRegression or not _fits_as_pyspark_does(estimator, _PYSPARK_FITS):
         return estimator.fit(dataset)
     if summary_free_path(estimator, dataset) is None:
@@ -129,13 +135,17 @@ def summary_free_path(estimator: Any, dataset: Any) -> Optional[str]:
     or a Spark release not in :data:`CHECKED_SPARK`."""
     if estimator.getLoss() != "squaredError" or estimator.getSolver() not in ("normal", "auto"):
         return None
+    return estimator.getSolver() if _session_has_the_path(dataset) else None
+
+
+def _session_has_the_path(dataset: Any) -> bool:
+    """A classic session of a Spark release in :data:`CHECKED_SPARK`."""
     from pyspark.sql.utils import is_remote
 
     if is_remote() or getattr(dataset, "_jdf", None) is None:
-        return None
-    if dataset.sparkSession.version not in CHECKED_SPARK:
-        return None
-    return estimator.getSolver()
+        return False
+    return dataset.sparkSession.version in CHECKED_SPARK
+
 
 
 def _fit_linear_regression_without_summary(estimator: Any, dataset: DataFrame) -> Any:

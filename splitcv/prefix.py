@@ -7,12 +7,14 @@ for every map, and give the same models, provided their fit is deterministic. So
 
 1. :func:`fit_prefix` fits those stages once (a task of its own in the queue);
 2. :func:`fit_with_prefix` fits each map's copy of the pipeline with the prefix stages replaced by
-   their fitted models, through ``Pipeline.fit`` itself, so the result has the exact shape and
-   stages of a whole fit (nested ``PipelineModel`` s included);
+   their fitted models, through ``Pipeline.fit`` itself (or ``splitcv.lean_fit``, which fits a
+   Pipeline as it does), so the result has the exact shape and stages of a whole fit (nested
+   ``PipelineModel`` s included);
 3. or, when the fold's data went through the prefix once and was cached (what
    ``ParallelCrossValidator`` does), :func:`fit_after_prefix` fits each map's later stages on that
-   output, again through ``Pipeline.fit``, with the prefix stages standing aside, and gives both the
-   whole model and the model of the later stages that scores the cached validation output.
+   output, again through ``Pipeline.fit`` (or ``lean_fit``), with the prefix stages standing aside,
+   and gives both the whole model and the model of the later stages that scores the cached
+   validation output.
 
 Which estimators may be shared: ``pyspark.ml``'s own, which draw any randomness from a ``seed``
 Param whose default is fixed within a process, so refitting one per map (what the whole fit does)
@@ -29,18 +31,18 @@ from pyspark.ml import Estimator, Pipeline, PipelineModel, Transformer
 from splitcv.param_maps import apply_map, stage_uids
 
 __all__ = ["shared_prefix_length", "prefix_stages", "fit_prefix", "fit_with_prefix", "fit_after_prefix",
-           "estimator_after", "transform_by"]
+           "estimator_after", "transform_by", "leaves"]
 
 ParamMap = dict
 # fits an estimator on a DataFrame: Estimator.fit, or splitcv.lean_fit.lean_fit
 Fit = Callable[[Any, Any], Any]
 
 
-def _leaves(pipeline: Pipeline) -> Iterator[Any]:
+def leaves(pipeline: Pipeline) -> Iterator[Any]:
     """The pipeline's stages depth first, nested Pipelines opened."""
     for stage in pipeline.getStages():
         if isinstance(stage, Pipeline):
-            yield from _leaves(stage)
+            yield from leaves(stage)
         else:
             yield stage
 
@@ -85,25 +87,25 @@ def shared_prefix_length(estimator: Estimator, maps: Sequence[ParamMap]) -> int:
         # stages here instead would not be the same fit, so it is fitted whole, map by map.
         return 0
     touched = {param.parent for param_map in maps for param in param_map}
-    leaves = list(_leaves(estimator))
+    stages = list(leaves(estimator))
     # A map that sets a Pipeline's own Param (its stages, say) touches every stage inside it.
-    end = len(leaves)
+    end = len(stages)
     for pipeline, first in _pipelines(estimator):
         if pipeline.uid in touched:
             end = min(end, first)
     length = 0
-    for stage in leaves[:end]:
+    for stage in stages[:end]:
         if set(stage_uids(stage)) & touched or not _deterministic(stage):
             break
         length += 1
-    if not any(isinstance(stage, Estimator) for stage in leaves[:length]):
+    if not any(isinstance(stage, Estimator) for stage in stages[:length]):
         return 0
     return length
 
 
 def prefix_stages(pipeline: Any, length: int) -> list[Any]:
     """The first ``length`` stages, depth first."""
-    return list(_leaves(pipeline))[:length] if length else []
+    return list(leaves(pipeline))[:length] if length else []
 
 
 def fit_prefix(pipeline: Pipeline, dataset: Any, length: int) -> list[Transformer]:
@@ -127,7 +129,7 @@ def transform_by(prefix: Sequence[Transformer], dataset: Any) -> Any:
 def estimator_after(pipeline: Pipeline, length: int) -> bool:
     """Whether a stage after the first ``length`` (depth first) fits: if none does, ``Pipeline.fit``
     never reads the prefix's output of the training rows."""
-    return any(isinstance(stage, Estimator) for stage in list(_leaves(pipeline))[length:])
+    return any(isinstance(stage, Estimator) for stage in list(leaves(pipeline))[length:])
 
 
 class _Fitted(Estimator):

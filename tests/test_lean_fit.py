@@ -152,6 +152,12 @@ def test_the_lean_fit_skips_one_pass_over_the_rows(spark):
     model, usual = jobs_of(spark, lambda: LinearRegression().fit(frame))
     _, lean = jobs_of(spark, lambda: lean_fit(LinearRegression(), frame))
     assert model.hasSummary and lean == usual - 1
+    # fit also runs an input's shuffle for the partition count it logs (adaptive execution): a lean
+    # fit does not
+    shuffled = frame.repartition(4)
+    _, usual = jobs_of(spark, lambda: LinearRegression().fit(shuffled))
+    _, lean = jobs_of(spark, lambda: lean_fit(LinearRegression(), shuffled))
+    assert (usual, lean) == (5, 2)
 
 
 class Mine(LinearRegression):
@@ -306,14 +312,49 @@ def test_a_pipeline_is_fitted_stage_by_stage_with_lean_stages(spark):
     frame = _macro_columns(spark)
     inner = Pipeline(stages=[VectorAssembler(inputCols=["realgdp", "realcons", "tbilrate", "unemp"], outputCol="raw"),
                              StandardScaler(inputCol="raw", outputCol="features")])
-    # a LinearRegression in the middle, a transformer after it: Pipeline.fit keeps that one as it is
-    pipeline = Pipeline(stages=[inner, LinearRegression(regParam=0.1), SQLTransformer(statement="SELECT *, 1 AS one FROM __THIS__")])
+    # a transformer that drops rows before the LinearRegression (it fits on what that one leaves), a
+    # LinearRegression in the middle, and a transformer after the last estimator: Pipeline.fit keeps
+    # that one as it is
+    after = SQLTransformer(statement="SELECT *, 1 AS one FROM __THIS__")
+    pipeline = Pipeline(stages=[inner, SQLTransformer(statement="SELECT * FROM __THIS__ WHERE t % 3 != 0"),
+                                LinearRegression(regParam=0.1), StandardScaler(inputCol="raw", outputCol="scaled"), after])
     usual, lean = pipeline.fit(frame), lean_fit(pipeline, frame)
     _pipeline_models_agree(usual, lean)
-    assert lean.stages[2] is pipeline.getStages()[2]
+    assert lean.stages[4] is after and lean.stages[3] is not pipeline.getStages()[3]
     assert [r.prediction for r in lean.transform(frame).collect()] == [r.prediction for r in usual.transform(frame).collect()]
     with pytest.raises(TypeError, match="Cannot recognize a pipeline stage of type"):
         lean_fit(Pipeline(stages=[VectorAssembler(), "not a stage"]), frame)
+
+
+def test_a_pipeline_fit_is_pyspark_s_where_no_stage_gains_or_fit_is_not_pyspark_s(spark, monkeypatch):
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import StandardScaler
+
+    frame = _macro_columns(spark)
+    calls = []
+    real = Pipeline._fit
+    monkeypatch.setattr(Pipeline, "_fit", lambda self, dataset: calls.append(self.uid) or real(self, dataset))
+    assemble = VectorAssembler(inputCols=["realgdp", "realcons"], outputCol="features")
+    # a patched Pipeline._fit (the one above) is the one that runs: the LinearRegression keeps its summary
+    with_lr = Pipeline(stages=[assemble, LinearRegression()])
+    assert lean_fit(with_lr, frame).stages[1].hasSummary and calls == [with_lr.uid]
+    monkeypatch.setattr(lean_module, "_PIPELINE_FITS", (Pipeline.fit, Pipeline._fit))  # as if unpatched
+    calls.clear()
+    assert not lean_fit(with_lr, frame).stages[1].hasSummary and calls == []
+    # nothing to gain: no LinearRegression stage
+    scaler_only = Pipeline(stages=[assemble, StandardScaler(inputCol="features", outputCol="scaled")])
+    lean_fit(scaler_only, frame)
+    assert calls == [scaler_only.uid]
+    # another Spark release: pyspark's Pipeline.fit, whatever its stages
+    monkeypatch.setattr(lean_module, "CHECKED_SPARK", ("4.2.0",))
+    assert lean_fit(with_lr, frame).stages[1].hasSummary and calls[-1] == with_lr.uid
+
+    class MyPipeline(Pipeline):
+        pass
+
+    mine = MyPipeline(stages=[assemble, LinearRegression()])
+    monkeypatch.setattr(lean_module, "CHECKED_SPARK", ("4.3.0",))
+    assert lean_fit(mine, frame).stages[1].hasSummary and calls[-1] == mine.uid
 
 
 @pytest.fixture(scope="module")
@@ -351,3 +392,9 @@ def test_the_validator_fits_a_pipeline_s_linear_regression_lean_on_every_path(sp
     model = validator(**paths).fit(_macro_columns(spark))
     assert len(lean_fits) == 3 * 2  # every (fold, map) fit
     assert model.foldMetrics == reference.foldMetrics  # to the bit
+
+
+def test_kept_pipeline_sub_models_keep_their_summaries(spark, pipeline_reference):
+    validator, _ = pipeline_reference
+    model = validator(collectSubModels=True).fit(_macro_columns(spark))
+    assert all(sub.stages[-1].hasSummary for fold in model.subModels for sub in fold)
