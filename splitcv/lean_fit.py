@@ -147,7 +147,6 @@ def _session_has_the_path(dataset: Any) -> bool:
     return dataset.sparkSession.version in CHECKED_SPARK
 
 
-
 def _fit_linear_regression_without_summary(estimator: Any, dataset: DataFrame) -> Any:
     """Spark 4.3's ``Predictor.fit`` and ``LinearRegression.train`` up to ``trainWithNormal``'s
     model, with the same arguments, without its last step (the summary) and what only feeds the

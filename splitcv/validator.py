@@ -171,9 +171,9 @@ class _ValidatorParams(HasParallelism, HasCollectSubModels, SplitterGetters):
         Params._dummy(),
         "leanFits",
         "fit the (fold, map) models without work whose result nothing reads, where that gives the same model "
-        "to the bit: today LinearRegression's training summary on its normal-equation path (classic session, "
-        "Spark 4.3), left out unless collectSubModels keeps the models; bestModel keeps its summary "
-        "(see splitcv.lean_fit)",
+        "to the bit: today LinearRegression's training summary on its normal-equation path (alone, chosen by a "
+        "OneOf or as a Pipeline stage; classic session, Spark 4.3.0), left out unless collectSubModels keeps "
+        "the models; bestModel keeps its summary (see splitcv.lean_fit)",
         typeConverter=TypeConverters.toBoolean,
     )
 
