@@ -34,9 +34,9 @@ from pyspark.ml import Estimator, Model, Pipeline, PipelineModel, Transformer
 from pyspark.ml.wrapper import JavaEstimator
 from pyspark.sql import DataFrame
 
-from splitcv.prefix import leaves
+from splitcv.prefix import Fit, leaves, plain_fit
 
-__all__ = ["CHECKED_SPARK", "fit_without_summary", "lean_fit", "summary_free_path"]
+__all__ = ["CHECKED_SPARK", "fit_for", "fit_without_summary", "lean_fit", "summary_free_path"]
 
 # The releases whose Predictor.fit and LinearRegression.train the calls below follow, read from their
 # bytecode and checked by tests/test_lean_fit.py. A patch release can change package-private code, so
@@ -75,12 +75,16 @@ def lean_fit(estimator: Estimator, dataset: DataFrame) -> Model:
         return estimator.fit(dataset)
     if type(estimator) is not LinearRegression or not _fits_as_pyspark_does(estimator, _PYSPARK_FITS):
         return estimator.fit(dataset)
-    if summary_free_path(estimator, dataset) is None:
-        return estimator.fit(dataset)
-    model = fit_without_summary(estimator, dataset)
-    # "auto" found more than 4,096 features: Spark's l-bfgs path. fit counts the features again
-    # (one job reading a row, when the column's metadata has no size).
+    model = _without_summary(estimator, dataset) if summary_free_path(estimator, dataset) else None
+    # None: no such path, or "auto" found more than 4,096 features (Spark's l-bfgs path; fit counts
+    # the features again, one job reading a row when the column's metadata has no size)
     return estimator.fit(dataset) if model is None else model
+
+
+def fit_for(lean: bool) -> Fit:
+    """How a model that is scored and let go is fitted: :func:`lean_fit` with ``lean`` (the
+    validator's ``leanFits``, when it does not keep the models), else ``estimator.fit``."""
+    return lean_fit if lean else plain_fit
 
 
 def fit_without_summary(estimator: Any, dataset: DataFrame) -> Optional[Model]:
@@ -96,6 +100,10 @@ def fit_without_summary(estimator: Any, dataset: DataFrame) -> Optional[Model]:
             f"squaredError with solver 'normal' or 'auto', a classic session, and Spark {' or '.join(CHECKED_SPARK)}; "
             "call fit, or lean_fit, which falls back to fit"
         )
+    return _without_summary(estimator, dataset)
+
+
+def _without_summary(estimator: Any, dataset: DataFrame) -> Optional[Model]:
     java_model = _fit_linear_regression_without_summary(estimator, dataset)
     return None if java_model is None else estimator._copyValues(estimator._create_model(java_model))
 

@@ -23,7 +23,7 @@ from pyspark.ml.evaluation import Evaluator
 from pyspark.sql import DataFrame
 
 from splitcv.budget import budget_bytes
-from splitcv.lean_fit import lean_fit
+from splitcv.lean_fit import fit_for
 from splitcv.param_maps import apply_map
 from splitcv.progress import FitProgress
 from splitcv.queue import LongestFirst, SessionControl, Task, is_cached, run_tasks
@@ -229,9 +229,8 @@ def nested_cross_validate(
 
         def refit(task: Task) -> float:
             train, validation = outer_splits[task.fold]
-            chosen_estimator = apply_map(estimator, maps[task.param_map])
             # scored and let go, like the inner fits: nothing reads what a lean fit leaves out
-            model = lean_fit(chosen_estimator, train) if validator.getLeanFits() else chosen_estimator.fit(train)
+            model = fit_for(validator.getLeanFits())(apply_map(estimator, maps[task.param_map]), train)
             outer_metrics[task.fold] = float(scorer.evaluate(model.transform(validation)))
             return outer_metrics[task.fold]
 

@@ -25,17 +25,22 @@ Transformers have no fit and never end the prefix.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from pyspark.ml import Estimator, Pipeline, PipelineModel, Transformer
 from splitcv.param_maps import apply_map, stage_uids
 
 __all__ = ["shared_prefix_length", "prefix_stages", "fit_prefix", "fit_with_prefix", "fit_after_prefix",
-           "estimator_after", "transform_by", "leaves"]
+           "estimator_after", "transform_by", "leaves", "plain_fit"]
 
 ParamMap = dict
-# fits an estimator on a DataFrame: Estimator.fit, or splitcv.lean_fit.lean_fit
+# fits an estimator on a DataFrame: plain_fit, or splitcv.lean_fit.lean_fit
 Fit = Callable[[Any, Any], Any]
+
+
+def plain_fit(estimator: Any, dataset: Any) -> Any:
+    """``estimator.fit(dataset)``, as a :data:`Fit`."""
+    return estimator.fit(dataset)
 
 
 def leaves(pipeline: Pipeline) -> Iterator[Any]:
@@ -170,7 +175,7 @@ def _in_whole_model(stage: Any, model: Transformer) -> Transformer:
 
 
 def fit_with_prefix(
-    pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefix: Sequence[Transformer], fit: Optional[Fit] = None
+    pipeline: Pipeline, param_map: ParamMap, dataset: Any, prefix: Sequence[Transformer], fit: Fit = plain_fit
 ) -> PipelineModel:
     """``pipeline.fit(dataset, param_map)``, with the first ``len(prefix)`` stages already fitted;
     ``fit(pipeline, dataset)`` fits what remains (default: ``Pipeline.fit``)."""
@@ -179,7 +184,7 @@ def fit_with_prefix(
         copy, prefix,
         lambda stage, model: _Fitted(_in_whole_model(stage, model)) if isinstance(stage, Estimator) else stage,
     )
-    return copy.fit(dataset) if fit is None else fit(copy, dataset)
+    return fit(copy, dataset)
 
 
 class _StandAside(Transformer):
@@ -191,7 +196,7 @@ class _StandAside(Transformer):
 
 
 def fit_after_prefix(
-    pipeline: Pipeline, param_map: ParamMap, transformed: Any, prefix: Sequence[Transformer], fit: Optional[Fit] = None
+    pipeline: Pipeline, param_map: ParamMap, transformed: Any, prefix: Sequence[Transformer], fit: Fit = plain_fit
 ) -> tuple[PipelineModel, PipelineModel]:
     """``pipeline.fit(dataset, param_map)`` when ``transformed`` is ``dataset`` through the fitted
     ``prefix`` already. Returns the whole model (the one ``Pipeline.fit`` gives: ``fit_with_prefix``'s)
@@ -206,7 +211,7 @@ def fit_after_prefix(
         return aside
 
     _replace_prefix(copy, prefix, stand_aside)
-    scoring = copy.fit(transformed) if fit is None else fit(copy, transformed)
+    scoring = fit(copy, transformed)
 
     def restore(node: PipelineModel) -> PipelineModel:
         stages = [

@@ -39,7 +39,7 @@ from splitcv.racing import (
     in_open_interval,
     keeps_every_map,
 )
-from splitcv.lean_fit import lean_fit
+from splitcv.lean_fit import fit_for
 from splitcv.scoring import one_pass_metric, predicts_into, score_in_one_pass
 from splitcv.selection import Selection, select_best
 from splitcv.splitters.base import FoldInfo, FoldSplitter, measure_folds
@@ -695,7 +695,7 @@ def _run_grid(
     forced = not one_by_one and race is None and any(dropped_values(estimator, param_map) for param_map in maps)
     # A model that is scored and let go: nothing reads its training summary. A collected one, the
     # user may.
-    fit = lean_fit if lean and not collect else (lambda estimator, frame: estimator.fit(frame))  # noqa: E731
+    fit = fit_for(lean and not collect)
     prefixes: dict[int, list[Any]] = {}
     metrics = [[float("nan")] * m for _ in range(k)]
     fit_seconds = [[float("nan")] * m for _ in range(k)]
