@@ -137,9 +137,11 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
         # results stored before cachePrefixOutput compared the unshared fit with the shared one
         shared = by_pair.get(("splitcv p8 unshared", "splitcv p8 uncached prefix")) or by_pair[("splitcv p8 unshared", "splitcv p8")]
         caching = f"; caching the prefix's output alone (uncached / cached) {spread(cached)}" if cached else ""
+        passed = med(theirs) >= 2.5 and s["metrics_agree"]
+        bound = "" if passed else "; Spark's own LogisticRegression fits alone cap it near 2.8x, before any score (finding 18)"
         out.append((goal, f"Spark / splitcv wall time {spread(theirs)}; the shared prefix alone (splitcv unshared / shared) "
-                    f"{spread(shared)}{caching}; metrics {'identical' if s['metrics_agree'] else 'DIFFER'}",
-                    verdict(med(theirs) >= 2.5 and s["metrics_agree"])))
+                    f"{spread(shared)}{caching}; metrics {'identical' if s['metrics_agree'] else 'DIFFER'}{bound}",
+                    verdict(passed)))
     else:
         out.append((goal, "-", verdict(None)))
 
@@ -152,9 +154,10 @@ def targets(store: dict[str, Any]) -> list[tuple[str, str, str]]:
                         f"Spark / splitcv wall time {spread(exhaustive)}", verdict(med(exhaustive) >= 1.3)))
         best = race.get("racing_best", {})
         if raced:
+            bound = "" if med(raced) >= 2.0 else "; the paired test's bound here: finding 18"
             out.append(("... with racing=True: >= 2x faster than Spark's CrossValidator",
                         f"Spark / splitcv racing wall time {spread(raced)}; chose map "
-                        f"{best.get('splitcv p8 racing')} (exhaustive: {race['exhaustive_best']})",
+                        f"{best.get('splitcv p8 racing')} (exhaustive: {race['exhaustive_best']}){bound}",
                         verdict(med(raced) >= 2.0)))
         halving = by_pair.get(("spark p8", "splitcv p8 halving"))
         if halving:
