@@ -34,7 +34,9 @@ No decision is taken after the last fold: every map still in the race has then r
 dropping one would save no task. Decisions are taken in fold order, on complete folds only, so the
 same input drops the same maps after the same folds at every ``parallelism`` and in every task
 order: a fold's tasks start only once the decision after the previous fold is taken (the folds
-before the rule's first decision run freely: two for the paired test, one for halving).
+before the rule's first decision run freely: two for the paired test, one for halving). That is
+as repeatable as the metrics: Spark's ``BinaryClassificationEvaluator`` gives slightly different
+AUCs on every call (docs/validator.md, Determinism).
 """
 
 from __future__ import annotations
