@@ -20,6 +20,7 @@ from splitcv.checks import describe_param_key, wrong_kind
 from splitcv.one_of import OneOf
 from splitcv.compat import SplitterGetters
 from splitcv.listeners import run_fit
+from splitcv.columns import check_columns
 from splitcv.persistence import ValidatorModelReader, ValidatorModelWriter, ValidatorReader, ValidatorWriter
 from splitcv.param_maps import apply_map, dropped_values, stage_uids
 from splitcv.progress import FitProgress, HasProgress, metric_name, to_callback, to_progress
@@ -433,6 +434,8 @@ class ParallelCrossValidator(Estimator, _ValidatorParams, HasProgress, MLReadabl
         idle = keeps_every_map(self.getRacingKeep(), len(maps)) if halving else None
         if idle:
             warnings.warn(idle, UserWarning, stacklevel=2)
+        if dataset is not None:
+            check_columns(estimator, self.getEvaluator(), maps, dataset.columns)
         splitter.check(dataset)
 
     def _race_rule(self, larger_is_better: bool) -> RaceRule:
