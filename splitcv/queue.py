@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import signal
 import threading
 import uuid
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Optional, Protocol, TypeVar
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -185,6 +187,28 @@ def executor_storage(block_managers: Iterable[tuple[str, int]]) -> int:
     return sum(executors) if executors else sum(memory for _, memory in found)
 
 
+@contextmanager
+def _ctrl_c_raises_only() -> Iterator[None]:
+    """While the queue runs, Ctrl-C raises ``KeyboardInterrupt`` and nothing else.
+
+    pyspark's own SIGINT handler cancels every job of the context before raising, because a main
+    thread blocked in a py4j call cannot stop the job it waits for. Here the main thread waits on the
+    pool, not on the JVM, and the queue cancels the fit's own jobs by their tag, which the log filter
+    knows (:mod:`splitcv.quiet`); pyspark's "cancellation of all jobs" would log an ERROR and a stack
+    trace for every fit in flight, and cancel jobs that are not this fit's. Only pyspark's handler is
+    set aside, only on the main thread (where handlers live), and it is put back on the way out.
+    """
+    current = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not getattr(current, "__module__", "").startswith("pyspark"):
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, current)
+
+
 def run_tasks(
     scheduler: Scheduler,
     work: Callable[[Task], R],
@@ -216,48 +240,49 @@ def run_tasks(
 
     executor = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix=f"{THREAD_PREFIX}-{next(_pool_ids)}")
     in_flight: dict[Future, Task] = {}
-    try:
-        while True:
-            while len(in_flight) < parallelism:
-                task, held = held or scheduler.next_task(), None
-                if task is None:
-                    break
-                if budget is not None and in_flight and used + need(task) > budget:
-                    held = task
-                    break
-                used += need(task)
-                in_flight[executor.submit(guarded(task))] = task
-            if not in_flight:
-                return results
-            done, _ = wait(in_flight, timeout=_TICK_SECONDS if on_wait else None, return_when=FIRST_COMPLETED)
-            for future in done:
-                task = in_flight.pop(future)
-                used -= need(task)
-                error = future.exception()
-                if error is not None:
-                    message = f"{describe(task)} failed: {error_summary(error)}\n" + _FAILURE_NOTE[
-                        isinstance(scheduler, LongestFirst)
-                    ]
-                    # The frames above the task's work are the pool's: the user reads the cause from
-                    # their own code down (the whole error stays chained as __cause__).
-                    raise TaskFailed(message, task) from trim_traceback(error, _run_task.__code__)
-                results[task] = future.result()
-                scheduler.task_done(task, results[task])
-                if on_done is not None:
-                    on_done(task, results[task])
-            if on_wait is not None:
-                on_wait()
-    except BaseException:
-        stop.set()
-        # Cancel until the tasks in flight have returned: a task between two jobs would
-        # otherwise start its next one after a single cancel.
-        while in_flight:
-            control.cancel()
-            _, pending = wait(in_flight, timeout=0.25)
-            in_flight = {f: t for f, t in in_flight.items() if f in pending}
-        raise
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    with _ctrl_c_raises_only():
+        try:
+            while True:
+                while len(in_flight) < parallelism:
+                    task, held = held or scheduler.next_task(), None
+                    if task is None:
+                        break
+                    if budget is not None and in_flight and used + need(task) > budget:
+                        held = task
+                        break
+                    used += need(task)
+                    in_flight[executor.submit(guarded(task))] = task
+                if not in_flight:
+                    return results
+                done, _ = wait(in_flight, timeout=_TICK_SECONDS if on_wait else None, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = in_flight.pop(future)
+                    used -= need(task)
+                    error = future.exception()
+                    if error is not None:
+                        message = f"{describe(task)} failed: {error_summary(error)}\n" + _FAILURE_NOTE[
+                            isinstance(scheduler, LongestFirst)
+                        ]
+                        # The frames above the task's work are the pool's: the user reads the cause from
+                        # their own code down (the whole error stays chained as __cause__).
+                        raise TaskFailed(message, task) from trim_traceback(error, _run_task.__code__)
+                    results[task] = future.result()
+                    scheduler.task_done(task, results[task])
+                    if on_done is not None:
+                        on_done(task, results[task])
+                if on_wait is not None:
+                    on_wait()
+        except BaseException:
+            stop.set()
+            # Cancel until the tasks in flight have returned: a task between two jobs would
+            # otherwise start its next one after a single cancel.
+            while in_flight:
+                control.cancel()
+                _, pending = wait(in_flight, timeout=0.25)
+                in_flight = {f: t for f, t in in_flight.items() if f in pending}
+            raise
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 #: How often ``on_wait`` is called while tasks run, at most: a progress line's elapsed time moves on.

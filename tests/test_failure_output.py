@@ -142,3 +142,38 @@ def test_the_jvm_logs_nothing_for_the_jobs_the_fit_cancels_and_other_errors_stil
         logged = log.toString()
     assert "splitcv-fit-" not in logged, logged
     assert "ERROR test: [SPARK_JOB_CANCELLED] Job 1 cancelled part of cancelled job tags somebody-else" in logged
+
+
+def test_ctrl_c_logs_nothing_for_the_jobs_it_cancels_and_puts_pysparks_handler_back(spark, days):
+    # pyspark's SIGINT handler cancels every job of the context ("cancellation of all jobs", which
+    # no filter can tell from a user's); during the queue Ctrl-C only raises, and the fit cancels
+    # its own jobs by their tag
+    import os
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    assert handler.__module__.startswith("pyspark"), "the test needs pyspark's own handler in place"
+    FitsSlowlyOrFails.started.clear()
+    FitsSlowlyOrFails.seen.clear()
+    est = FitsSlowlyOrFails()
+    cv = ParallelCrossValidator(
+        estimator=est, estimatorParamMaps=[{est.failOn: False}], evaluator=RegressionEvaluator(),
+        splitter=KFoldSplitter(numFolds=2), parallelism=2,
+    )
+
+    def interrupt():
+        FitsSlowlyOrFails.started.wait(60)
+        time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with _jvm_log(spark) as log:
+        threading.Thread(target=interrupt, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            cv.fit(days)
+        deadline = time.time() + 10
+        while spark.sparkContext.statusTracker().getActiveJobsIds() and time.time() < deadline:
+            time.sleep(0.1)
+        logged = log.toString()
+    assert any("SPARK_JOB_CANCELLED" in seen for seen in FitsSlowlyOrFails.seen), "no fit was cancelled mid-job"
+    assert "SPARK_JOB_CANCELLED" not in logged, logged
+    assert signal.getsignal(signal.SIGINT) is handler
