@@ -12,12 +12,12 @@ starts; Spark's default is 100). See finding 8 in ``benchmarks/findings.md``.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 
 
 def main() -> None:
+    from benchmarks.data import DATA_DIR, read_panel
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.codegen")
     parser.add_argument("--impl", default="splitcv", choices=["splitcv", "spark"])
     parser.add_argument("--folds", type=int, default=5)
@@ -25,13 +25,12 @@ def main() -> None:
     parser.add_argument("--parallelism", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cache-entries", type=int, default=None, help="spark.sql.codegen.cache.maxEntries")
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "splitcv-benchmark-data"))
+    parser.add_argument("--data-dir", default=DATA_DIR)
     args = parser.parse_args()
 
     from pyspark.sql import SparkSession
 
     from benchmarks import contenders as C
-    from benchmarks.data import write_panel
 
     builder = (
         SparkSession.builder.master("local[2]").appName("splitcv-codegen")
@@ -42,7 +41,7 @@ def main() -> None:
         builder = builder.config("spark.sql.codegen.cache.maxEntries", str(args.cache_entries))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    df = spark.read.parquet(write_panel(spark, args.data_dir, 10_000))
+    df = read_panel(spark, args.data_dir, 10_000)
     metrics = spark.sparkContext._jvm.org.apache.spark.metrics.source.CodegenMetrics
 
     def compiled() -> tuple[int, float]:

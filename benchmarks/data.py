@@ -14,6 +14,7 @@ random fold number (``fold10`` is 0..9) for the random k-fold comparisons, given
 from __future__ import annotations
 
 import os
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,15 @@ def panel_frame(series: int, days: int = DAYS, seed: int = 7) -> pd.DataFrame:
     for k in FOLD_COLUMNS:
         frame[f"fold{k}"] = rng.integers(0, k, size=len(frame)).astype(np.int32)
     return frame
+
+
+#: where the probes and the suite keep the panel's Parquet files between runs (``--data-dir``)
+DATA_DIR = os.path.join(tempfile.gettempdir(), "splitcv-benchmark-data")
+
+
+def read_panel(spark, directory: str, rows: int):
+    """The panel of about ``rows`` rows as a DataFrame, written first if it is not on disk yet."""
+    return spark.read.parquet(write_panel(spark, directory, rows))
 
 
 def write_panel(spark, directory: str, rows: int) -> str:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import tempfile
 from typing import Any, Callable
 
 
@@ -34,18 +32,19 @@ def count_jobs(spark: Any, fit: Callable[[], Any]) -> collections.Counter:
 
 
 def main() -> None:
+    from benchmarks.data import DATA_DIR, read_panel
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.job_sites")
     parser.add_argument("--kind", default="kfold", choices=["kfold", "window", "pipeline"])
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "splitcv-benchmark-data"))
+    parser.add_argument("--data-dir", default=DATA_DIR)
     args = parser.parse_args()
 
     from benchmarks import contenders as C
-    from benchmarks.data import write_panel
     from benchmarks.run import session
 
     spark = session()
-    df = spark.read.parquet(write_panel(spark, args.data_dir, args.rows))
+    df = read_panel(spark, args.data_dir, args.rows)
     sections = {
         "kfold": [("Spark CrossValidator", C.spark_kfold(df, 10, 2, 8)), ("splitcv", C.splitcv_kfold(df, 10, 2, 8))],
         "window": [("article loop", C.article_window(df, 30, 2, 8)), ("splitcv", C.splitcv_window(df, 30, 2, 8))],

@@ -25,9 +25,7 @@ Finding 18 in ``benchmarks/findings.md`` reports a run.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
@@ -79,19 +77,20 @@ def logistic_fits_alone(df: Any, parallelism: int, narrow: bool) -> tuple[Callab
 
 
 def main() -> None:
+    from benchmarks.data import DATA_DIR, read_panel
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.logistic_ceiling")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parallelism", type=int, default=8)
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "splitcv-benchmark-data"))
+    parser.add_argument("--data-dir", default=DATA_DIR)
     args = parser.parse_args()
 
     from benchmarks import contenders as C
-    from benchmarks.data import write_panel
     from benchmarks.run import session
 
     spark = session()
-    df = spark.read.parquet(write_panel(spark, args.data_dir, args.rows))
+    df = read_panel(spark, args.data_dir, args.rows)
     on_disk, release_disk = logistic_fits_alone(df, args.parallelism, narrow=False)
     in_memory, release_memory = logistic_fits_alone(df, args.parallelism, narrow=True)
     contenders = {

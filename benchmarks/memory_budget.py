@@ -16,9 +16,7 @@ in memory of every other cached RDD.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import threading
 import time
 from typing import Any, Callable
@@ -59,12 +57,14 @@ def measure(sc: Any, input_id: int, input_memory: int, fit: Callable[[], Any]) -
 
 
 def main() -> None:
+    from benchmarks.data import DATA_DIR, write_panel
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory_budget")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--memory-fraction", type=float, default=0.06, help="spark.memory.fraction")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--parallelism", type=int, default=8)
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "splitcv-benchmark-data"))
+    parser.add_argument("--data-dir", default=DATA_DIR)
     args = parser.parse_args()
 
     from pyspark.ml.classification import LogisticRegression
@@ -73,7 +73,6 @@ def main() -> None:
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
-    from benchmarks.data import write_panel
     from splitcv import KFoldSplitter, ParallelCrossValidator
     from splitcv.budget import budget_bytes
     from splitcv.queue import SessionControl

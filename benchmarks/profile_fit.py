@@ -63,6 +63,8 @@ def thread_group(name: str) -> str:
 
 
 def main() -> None:
+    from benchmarks.data import DATA_DIR, read_panel
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_fit")
     parser.add_argument("--impl", default="splitcv", choices=["splitcv", "spark", "article"])
     parser.add_argument("--kind", default="window", choices=["window", "kfold"])
@@ -71,17 +73,16 @@ def main() -> None:
     parser.add_argument("--parallelism", type=int, default=8)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--py-spy", action="store_true", help="sample the driver with py-spy (must be installed)")
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "splitcv-benchmark-data"))
+    parser.add_argument("--data-dir", default=DATA_DIR)
     args = parser.parse_args()
 
     from benchmarks import contenders as C
-    from benchmarks.data import write_panel
     from benchmarks.measure import Probe
     from benchmarks.run import session
 
     spark = session()
     probe = Probe(spark)
-    df = spark.read.parquet(write_panel(spark, args.data_dir, args.rows))
+    df = read_panel(spark, args.data_dir, args.rows)
     build = {
         ("spark", "kfold"): C.spark_kfold,
         ("article", "window"): C.article_window,

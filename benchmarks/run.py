@@ -109,6 +109,8 @@ def save(run: dict[str, Any], results: list[dict[str, Any]], merge: bool, persis
 
 
 def main(argv: list[str] | None = None) -> int:
+    from benchmarks.data import DATA_DIR
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--quick", action="store_true", help="a few minutes: the main ratios only")
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds per comparison (default 3; 1 for --smoke)")
     parser.add_argument("--budget-minutes", type=float, help="skip sections that would overrun this (default per mode)")
     parser.add_argument("--output", help="the Markdown report (default docs/benchmarks.md; a temp dir for --smoke)")
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "splitcv-benchmark-data"))
+    parser.add_argument("--data-dir", default=DATA_DIR)
     args = parser.parse_args(argv)
 
     from benchmarks import report

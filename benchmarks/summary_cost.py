@@ -15,9 +15,7 @@ gain from dropping the summary is told apart from the queue's.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 from typing import Any
 
@@ -41,19 +39,20 @@ class SummaryFreeLinearRegression(LinearRegression):
 
 
 def main() -> None:
+    from benchmarks.data import DATA_DIR, read_panel
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.summary_cost")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "splitcv-benchmark-data"))
+    parser.add_argument("--data-dir", default=DATA_DIR)
     args = parser.parse_args()
 
     from benchmarks import contenders as C
-    from benchmarks.data import write_panel
     from benchmarks.run import session
     from splitcv import KFoldSplitter, ParallelCrossValidator
 
     spark = session()
-    df = spark.read.parquet(write_panel(spark, args.data_dir, args.rows))
+    df = read_panel(spark, args.data_dir, args.rows)
     train = df.where("fold10 != 3")
     for reg, net in [(0.0, 0.0), (0.1, 0.0), (0.1, 0.5)]:
         usual = LinearRegression(regParam=reg, elasticNetParam=net).fit(train)
