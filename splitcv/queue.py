@@ -196,10 +196,12 @@ def _ctrl_c_raises_only() -> Iterator[None]:
     pool, not on the JVM, and the queue cancels the fit's own jobs by their tag, which the log filter
     knows (:mod:`splitcv.quiet`); pyspark's "cancellation of all jobs" would log an ERROR and a stack
     trace for every fit in flight, and cancel jobs that are not this fit's. Only pyspark's handler is
-    set aside, only on the main thread (where handlers live), and it is put back on the way out.
+    set aside, only on the main thread (where handlers live), and it is put back on the way out,
+    before the queue's own cancelling: a second Ctrl-C during that cleanup cancels every job, as
+    pyspark would.
     """
     current = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or not getattr(current, "__module__", "").startswith("pyspark"):
+    if threading.current_thread() is not threading.main_thread() or not (getattr(current, "__module__", None) or "").startswith("pyspark"):
         yield
         return
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -240,8 +242,8 @@ def run_tasks(
 
     executor = ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix=f"{THREAD_PREFIX}-{next(_pool_ids)}")
     in_flight: dict[Future, Task] = {}
-    with _ctrl_c_raises_only():
-        try:
+    try:
+        with _ctrl_c_raises_only():
             while True:
                 while len(in_flight) < parallelism:
                     task, held = held or scheduler.next_task(), None
@@ -272,17 +274,17 @@ def run_tasks(
                         on_done(task, results[task])
                 if on_wait is not None:
                     on_wait()
-        except BaseException:
-            stop.set()
-            # Cancel until the tasks in flight have returned: a task between two jobs would
-            # otherwise start its next one after a single cancel.
-            while in_flight:
-                control.cancel()
-                _, pending = wait(in_flight, timeout=0.25)
-                in_flight = {f: t for f, t in in_flight.items() if f in pending}
-            raise
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        stop.set()
+        # Cancel until the tasks in flight have returned: a task between two jobs would
+        # otherwise start its next one after a single cancel.
+        while in_flight:
+            control.cancel()
+            _, pending = wait(in_flight, timeout=0.25)
+            in_flight = {f: t for f, t in in_flight.items() if f in pending}
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 #: How often ``on_wait`` is called while tasks run, at most: a progress line's elapsed time moves on.

@@ -65,6 +65,12 @@ def test_columns_a_stage_writes_are_not_refused(spark, rows):
     # an SQLTransformer's statement writes what it names, which Params do not show: nothing is refused
     made = Pipeline(stages=[SQLTransformer(statement="SELECT *, label AS y FROM __THIS__"), LogisticRegression(labelCol="y")])
     check_columns(made, BinaryClassificationEvaluator(labelCol="y"), [], rows.columns)
+    # nor when the SQLTransformer sits inside a fitted PipelineModel used as a stage
+    from pyspark.ml import PipelineModel
+
+    fitted = PipelineModel(stages=[SQLTransformer(statement="SELECT *, 1.0 AS wt FROM __THIS__")])
+    check_columns(Pipeline(stages=[fitted, LogisticRegression()]), BinaryClassificationEvaluator(weightCol="wt"), [],
+                  rows.columns)
     # nor when a param map sets the column, or a OneOf candidate writes it
     lr = LogisticRegression(featuresCol="v")
     check_columns(lr, BinaryClassificationEvaluator(), [{lr.featuresCol: "features"}], rows.columns)
