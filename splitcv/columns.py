@@ -59,23 +59,12 @@ def written_columns(estimator: Params, maps: Sequence[dict]) -> Optional[set[str
     >>> written_columns(Pipeline(stages=[SQLTransformer(statement="SELECT *, 1.0 AS y FROM __THIS__")]), []) is None
     True
     """
-    stages: dict[str, Any] = {}
-
-    def visit(stage: Params) -> None:
-        for found in stage_uids(stage).values():
-            stages[found.uid] = found
-            # a fitted PipelineModel (a stage of a Pipeline) keeps its stages in a plain attribute
-            inner_stages = getattr(found, "stages", None)  # on a Pipeline, the Param of that name
-            for inner in inner_stages if isinstance(inner_stages, (list, tuple)) else []:
-                if isinstance(inner, Params) and inner.uid not in stages:
-                    visit(inner)
-
-    visit(estimator)
+    stages = dict(stage_uids(estimator))
     for param_map in maps:
         for value in param_map.values():
             for item in value if isinstance(value, (list, tuple)) else [value]:
                 if isinstance(item, Params):
-                    visit(item)
+                    stages.update(stage_uids(item))
     from pyspark.ml.feature import SQLTransformer
 
     written: set[str] = set()

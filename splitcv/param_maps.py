@@ -20,12 +20,14 @@ ParamMap = dict
 
 
 def stage_uids(stage: Params) -> dict[str, Any]:
-    """The estimator and every stage nested in it (Pipelines, OneVsRest classifiers, validators'
-    estimators, OneOf candidates), by uid."""
+    """The estimator and every stage nested in it (Pipelines, fitted PipelineModels used as stages,
+    OneVsRest classifiers, validators' estimators, OneOf candidates), by uid."""
     found = {stage.uid: stage}
     children: list[Any] = []
     if hasattr(stage, "getStages"):
         children = list(stage.getStages())
+    elif isinstance(getattr(stage, "stages", None), (list, tuple)):  # a PipelineModel: a plain attribute
+        children = list(stage.stages)
     for name in ("classifier", "estimator", "candidates"):
         if stage.hasParam(name) and stage.isDefined(name):
             value = stage.getOrDefault(name)

@@ -284,6 +284,31 @@ def test_a_fitted_pipeline_model_as_a_prefix_stage_and_nested_cross_validation(s
     assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
 
 
+def test_a_map_may_set_a_param_inside_a_fitted_pipeline_model_stage(spark, grunfeld):
+    """Spark's Pipeline copies a map into a fitted PipelineModel's stages, so a grid over one of
+    them is a grid like any other: accepted, applied to every fold, and it ends the shared prefix."""
+    from pyspark.ml.feature import Binarizer
+
+    binarizer = Binarizer(inputCol="value", outputCol="big", threshold=1000.0)
+    fitted = PipelineModel(stages=[binarizer])
+    indexer = StringIndexer(inputCol="firm", outputCol="firm_i", handleInvalid="keep")
+    va = VectorAssembler(inputCols=["firm_i", "big", "capital"], outputCol="features")
+    lr = LinearRegression(maxIter=10)
+    pipeline = Pipeline(stages=[indexer, fitted, va, lr])
+    grid = [{binarizer.threshold: 500.0}, {binarizer.threshold: 3000.0}]
+    assert _length(pipeline, grid) == 1  # the indexer, before the PipelineModel a map sets
+
+    splitter = KFoldSplitter(numFolds=2, seed=2)
+    model = ParallelCrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
+                                   splitter=splitter, parallelism=2).fit(grunfeld)
+    # the oracle: Spark's own Pipeline.fit with each map, on the same folds (read from split(), whose
+    # rows are partitioned otherwise: sums agree to rounding, not to the bit)
+    by_hand = [[RegressionEvaluator().evaluate(pipeline.fit(train, param_map).transform(validation))
+                for param_map in grid] for train, validation in splitter.split(grunfeld)]
+    assert np.allclose(model.foldMetrics, by_hand, rtol=1e-12, atol=0)
+    assert model.avgMetrics[0] != model.avgMetrics[1]
+
+
 def test_a_failure_after_a_cached_prefix_leaves_nothing_cached(spark, grunfeld, monkeypatch):
     pipeline, grid = _pipeline(nested=False)
     original = LinearRegression._fit
