@@ -284,7 +284,7 @@ def test_a_fitted_pipeline_model_as_a_prefix_stage_and_nested_cross_validation(s
     assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
 
 
-def test_a_map_may_set_a_param_inside_a_fitted_pipeline_model_stage(spark, grunfeld):
+def test_a_map_may_set_a_param_inside_a_fitted_pipeline_model_stage(spark, grunfeld, tmp_path):
     """Spark's Pipeline copies a map into a fitted PipelineModel's stages, so a grid over one of
     them is a grid like any other: accepted, applied to every fold, and it ends the shared prefix."""
     from pyspark.ml.feature import Binarizer
@@ -299,8 +299,13 @@ def test_a_map_may_set_a_param_inside_a_fitted_pipeline_model_stage(spark, grunf
     assert _length(pipeline, grid) == 1  # the indexer, before the PipelineModel a map sets
 
     splitter = KFoldSplitter(numFolds=2, seed=2)
-    model = ParallelCrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
-                                   splitter=splitter, parallelism=2).fit(grunfeld)
+    cv = ParallelCrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=RegressionEvaluator(),
+                                splitter=splitter, parallelism=2)
+    cv.save(str(tmp_path / "cv"))  # the maps find their stage inside the PipelineModel again on load
+    loaded = ParallelCrossValidator.load(str(tmp_path / "cv")).getEstimatorParamMaps()
+    assert [{(p.parent, p.name): v for p, v in m.items()} for m in loaded] == [
+        {(binarizer.uid, "threshold"): 500.0}, {(binarizer.uid, "threshold"): 3000.0}]
+    model = cv.fit(grunfeld)
     # the oracle: Spark's own Pipeline.fit with each map, on the same folds (read from split(), whose
     # rows are partitioned otherwise: sums agree to rounding, not to the bit)
     by_hand = [[RegressionEvaluator().evaluate(pipeline.fit(train, param_map).transform(validation))
