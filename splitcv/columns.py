@@ -86,10 +86,12 @@ def _missing(name: str, columns: Iterable[str]) -> bool:
 
 
 def missing_column_error(
-    owner: str, param: str, value: Any, columns: Sequence[str], written: Optional[set[str]], consequence: str
+    owner: str, param: str, value: Any, columns: Sequence[str], written: Optional[set[str]], consequence: str,
+    after_stages: bool = True,
 ) -> Optional[str]:
     """The message for ``owner``'s ``param=value`` naming a column neither in ``columns`` nor in
     ``written`` (``None``: unknown, so never missing), or ``None`` if it is not missing.
+    ``after_stages``: the column is read after the estimator's stages ran (so they could have made it).
 
     >>> print(missing_column_error("the evaluator", "labelCol", "lable", ["x", "label"], set(),
     ...                            "every score would fail after its fit"))
@@ -99,8 +101,9 @@ def missing_column_error(
         return None
     close = difflib.get_close_matches(value, list(columns), n=1)
     example = f", e.g. {param}={close[0]!r}" if close else ""
+    stages = ", and no stage of the estimator writes it" if after_stages else ""
     return (
-        f"{owner}'s {param}={value!r} is not a column of the dataset, and no stage of the estimator writes it, "
+        f"{owner}'s {param}={value!r} is not a column of the dataset{stages}, "
         f"so {consequence}. The dataset's columns: {list(columns)}. Set {param} to the column that holds it{example}"
     )
 
@@ -126,6 +129,7 @@ def check_columns(estimator: Params, evaluator: Params, maps: Sequence[dict], co
         if estimator.hasParam(name) and estimator.isDefined(name) and name not in in_maps:
             # nothing runs before a lone stage, so only the dataset can hold what it reads
             message = missing_column_error(f"the estimator ({type(estimator).__name__})", name,
-                                           estimator.getOrDefault(name), columns, set(), "every fit would fail")
+                                           estimator.getOrDefault(name), columns, set(), "every fit would fail",
+                                           after_stages=False)
             if message:
-                raise ValueError(message.replace(", and no stage of the estimator writes it", ""))
+                raise ValueError(message)
